@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { GitError } from '../errors.js';
 
@@ -261,14 +262,29 @@ export async function diffTrees(pairs: ReadonlyArray<readonly [from: string, to:
   return result;
 }
 
+/** One `readEach` call: its callback, and how many of its blobs are still to come. */
+interface BlobBatch {
+  use: (oid: string, blob: Buffer) => void;
+  left: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
 /**
  * One long-lived `git cat-file --batch`: every blob a run needs goes through it, however many
- * batches the run asks for.
+ * batches the run asks for. Replies are read as a stream, without a promise or a copy per blob:
+ * each blob is handed on (to the parser) as soon as its last byte arrives.
  */
 export class BlobReader {
   private child: import('node:child_process').ChildProcessWithoutNullStreams | null = null;
-  private buffer: Buffer = Buffer.alloc(0);
-  private queue: Array<{ oid: string; resolve: (b: Buffer | null) => void; reject: (e: Error) => void }> = [];
+  /** Requested ids in order (git answers in order), from `head` on; and the batch of each. */
+  private oids: string[] = [];
+  private batches: BlobBatch[] = [];
+  private head = 0;
+  /** An incomplete header line carried over from the previous chunk. */
+  private partialHeader: Buffer | null = null;
+  /** The blob being read: its size, and the pieces (with its trailing newline) so far. */
+  private body: { size: number; parts: Buffer[]; got: number } | null = null;
   private failure: Error | null = null;
 
   constructor(private readonly cwd: string) {}
@@ -278,38 +294,88 @@ export class BlobReader {
     const err: Buffer[] = [];
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdout.on('data', (b: Buffer) => {
-      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, b]) : b;
-      this.drain();
+      try {
+        this.consume(b);
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
     });
-    const fail = (e: Error) => {
-      this.failure = e;
-      for (const q of this.queue.splice(0)) q.reject(e);
-    };
-    child.on('error', (e) => fail(new GitError(['cat-file', '--batch'], e.message, null)));
+    child.on('error', (e) => this.fail(new GitError(['cat-file', '--batch'], e.message, null)));
     child.on('close', (code) => {
-      if (this.queue.length) fail(new GitError(['cat-file', '--batch'], Buffer.concat(err).toString('utf8'), code));
+      if (this.head < this.oids.length) this.fail(new GitError(['cat-file', '--batch'], Buffer.concat(err).toString('utf8'), code));
       this.child = null;
     });
     child.stdin.on('error', () => {});
     this.child = child;
   }
 
-  private drain() {
-    while (this.queue.length) {
-      const eol = this.buffer.indexOf(0x0a);
-      if (eol < 0) return;
-      const header = this.buffer.toString('utf8', 0, eol).split(' ');
-      if (header[1] === 'missing' || header.length < 3) {
-        this.buffer = this.buffer.subarray(eol + 1);
-        this.queue.shift()!.resolve(null);
+  private fail(e: Error) {
+    this.failure ??= e;
+    const batches = new Set(this.batches.slice(this.head));
+    this.oids = [];
+    this.batches = [];
+    this.head = 0;
+    for (const b of batches) b.reject(e);
+  }
+
+  /** Hand the blob (or null: git does not have it) to the batch that asked for it. */
+  private deliver(blob: Buffer | null) {
+    const oid = this.oids[this.head];
+    const batch = this.batches[this.head];
+    this.head++;
+    if (this.head === this.oids.length) {
+      this.oids = [];
+      this.batches = [];
+      this.head = 0;
+    }
+    if (blob) batch.use(oid, blob);
+    if (--batch.left === 0) batch.resolve();
+  }
+
+  /** Read replies out of one chunk of git's output: `<oid> blob <size>\n<bytes>\n`, or `<oid> missing\n`. */
+  private consume(chunk: Buffer) {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.body) {
+        const body = this.body;
+        const take = Math.min(body.size + 1 - body.got, chunk.length - at);
+        body.parts.push(chunk.subarray(at, at + take));
+        body.got += take;
+        at += take;
+        if (body.got <= body.size) return;
+        this.body = null;
+        const whole = body.parts.length === 1 ? body.parts[0] : Buffer.concat(body.parts, body.got);
+        this.deliver(whole.subarray(0, body.size));
         continue;
       }
-      const size = Number(header[2]);
-      if (this.buffer.length < eol + 1 + size + 1) return;
-      // Copy: the chunk buffers are reused by later concatenations.
-      const blob = Buffer.from(this.buffer.subarray(eol + 1, eol + 1 + size));
-      this.buffer = this.buffer.subarray(eol + 1 + size + 1);
-      this.queue.shift()!.resolve(blob);
+      const eol = chunk.indexOf(0x0a, at);
+      if (eol < 0) {
+        const rest = chunk.subarray(at);
+        this.partialHeader = this.partialHeader ? Buffer.concat([this.partialHeader, rest]) : rest;
+        return;
+      }
+      let header = chunk.toString('latin1', at, eol);
+      if (this.partialHeader) {
+        header = this.partialHeader.toString('latin1') + header;
+        this.partialHeader = null;
+      }
+      at = eol + 1;
+      if (this.head >= this.oids.length) throw new GitError(['cat-file', '--batch'], `unexpected output: ${header}`, null);
+      const fields = header.split(' ');
+      if (fields.length < 3 || fields[1] === 'missing') {
+        this.deliver(null);
+        continue;
+      }
+      const size = Number(fields[2]);
+      // The blob and its newline, straight from the chunk when it holds them whole (no copy:
+      // stream chunks are never reused).
+      if (chunk.length - at > size) {
+        const blob = chunk.subarray(at, at + size);
+        at += size + 1;
+        this.deliver(blob);
+      } else {
+        this.body = { size, parts: [], got: 0 };
+      }
     }
   }
 
@@ -329,13 +395,14 @@ export class BlobReader {
     if (unique.length === 0) return;
     if (this.failure) throw this.failure;
     if (!this.child) this.start();
-    const pending = unique.map((oid) =>
-      new Promise<Buffer | null>((resolve, reject) => this.queue.push({ oid, resolve, reject })).then((blob) => {
-        if (blob) use(oid, blob);
-      }),
-    );
-    this.child!.stdin.write(unique.join('\n') + '\n');
-    await Promise.all(pending);
+    await new Promise<void>((resolve, reject) => {
+      const batch: BlobBatch = { use, left: unique.length, resolve, reject };
+      for (const oid of unique) {
+        this.oids.push(oid);
+        this.batches.push(batch);
+      }
+      this.child!.stdin.write(unique.join('\n') + '\n');
+    });
   }
 
   close(): void {
@@ -345,8 +412,7 @@ export class BlobReader {
 }
 
 /** The id git gives a blob with this content (`git hash-object`), computed in process. */
-export async function blobId(content: Uint8Array): Promise<string> {
-  const { createHash } = await import('node:crypto');
+export function blobId(content: Uint8Array): string {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
 }
 
