@@ -65,11 +65,21 @@ export function analyze(
   const byProject = new Map<string, Array<{ dir: MigrationsDir; label: string }>>();
 
   const appFolder = (d: MigrationsDir) => d.dir.split('/').slice(-2, -1)[0] ?? '';
+  // How many migrations folders of each project sit in an app folder of each name.
+  const folderCounts = new Map<string, Map<string, number>>();
+  for (const d of dirs) {
+    let counts = folderCounts.get(d.project);
+    if (!counts) folderCounts.set(d.project, (counts = new Map()));
+    counts.set(appFolder(d), (counts.get(appFolder(d)) ?? 0) + 1);
+  }
   for (const dir of dirs) {
     // A `migrations` folder where no module defines a Migration class is not an app's migrations
     // (helper packages use the name too): skip it quietly.
     if (!dir.modules.some((m) => known.get(m.path)?.hasMigrationClass)) continue;
-    const others = new Set(dirs.filter((d) => d !== dir && d.project === dir.project).map(appFolder));
+    // The folder names of the project's other migrations folders.
+    const counts = folderCounts.get(dir.project)!;
+    const others = new Set(counts.keys());
+    if (counts.get(appFolder(dir)) === 1) others.delete(appFolder(dir));
     const label = inferLabel(dir, known, options.labels, others);
     if (!byProject.has(dir.project)) byProject.set(dir.project, []);
     byProject.get(dir.project)!.push({ dir, label });

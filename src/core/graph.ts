@@ -1,5 +1,5 @@
 import type { DependencyRef, NodeKey, ParsedMigration } from './types.js';
-import { compareKeys, compareStrings } from './order.js';
+import { compareStrings } from './order.js';
 
 /** A migration as the graph sees it: where it lives and what the parser read. */
 export interface MigrationInput {
@@ -80,13 +80,15 @@ export class Graph {
   /** Every squash on disk (a migration with `replaces`), used or not, by `app\0name`; Django's `loader.replacements`. */
   readonly replacements = new Map<string, MigrationInput>();
   private readonly byApp = new Map<string, Set<GraphNode>>();
+  /** The same nodes by app, then name: lookups are on every hot path and build no key string. */
+  private readonly byName = new Map<string, Map<string, GraphNode>>();
 
   get(app: string, name: string): GraphNode | undefined {
-    return this.nodes.get(id(app, name));
+    return this.byName.get(app)?.get(name);
   }
 
   has(app: string, name: string): boolean {
-    return this.nodes.has(id(app, name));
+    return this.byName.get(app)?.has(name) ?? false;
   }
 
   appNodes(app: string): GraphNode[] {
@@ -100,14 +102,19 @@ export class Graph {
   add(node: GraphNode): GraphNode {
     this.nodes.set(id(node.app, node.name), node);
     let set = this.byApp.get(node.app);
-    if (!set) this.byApp.set(node.app, (set = new Set()));
+    if (!set) {
+      this.byApp.set(node.app, (set = new Set()));
+      this.byName.set(node.app, new Map());
+    }
     set.add(node);
+    this.byName.get(node.app)!.set(node.name, node);
     return node;
   }
 
   remove(node: GraphNode): void {
     this.nodes.delete(id(node.app, node.name));
     this.byApp.get(node.app)?.delete(node);
+    this.byName.get(node.app)?.delete(node.name);
   }
 
   /** Nodes with no parent in their own app, sorted; placeholders count, as in Django. */
@@ -203,7 +210,7 @@ export function buildGraph(migrations: readonly MigrationInput[], options: Graph
     const ra = rank.get(a.app) ?? Infinity;
     const rb = rank.get(b.app) ?? Infinity;
     if (ra !== rb) return ra < rb ? -1 : 1;
-    return compareKeys([a.app, a.name], [b.app, b.name]);
+    return compareStrings(a.app, b.app) || compareStrings(a.name, b.name);
   });
 
   // (1) A node per migration file.
@@ -330,8 +337,9 @@ export function findCycles(graph: Graph): GraphNode[][] {
   const stack: GraphNode[] = [];
   const cycles: GraphNode[][] = [];
   let counter = 0;
-  const sorted = [...graph.nodes.values()].sort(compareNodes);
-  for (const start of sorted) {
+  // Strongly connected components do not depend on the order of the walk, and the cycles are
+  // sorted at the end: no sorting on the way (this runs on every check, over every node).
+  for (const start of graph.nodes.values()) {
     if (index.has(start)) continue;
     // Iterative Tarjan: frames of [node, children iterator].
     const frames: Array<[GraphNode, GraphNode[], number]> = [];
@@ -340,7 +348,7 @@ export function findCycles(graph: Graph): GraphNode[][] {
       low.set(n, counter++);
       stack.push(n);
       onStack.add(n);
-      frames.push([n, [...n.children].sort(compareNodes), 0]);
+      frames.push([n, [...n.children], 0]);
     };
     enter(start);
     while (frames.length) {

@@ -115,9 +115,11 @@ export function inferLabel(
   for (const m of dir.modules) {
     for (const dep of parsed.get(m.path)?.dependencies ?? []) {
       if (dep.swappable || !own.has(dep.name) || compareStrings(dep.name, m.name) >= 0 || otherFolders.has(dep.app)) continue;
+      // One vote for the folder's own name settles it (the usual case: 0002 depends on 0001).
+      if (dep.app === folderName) return folderName;
       votes.set(dep.app, (votes.get(dep.app) ?? 0) + 1);
     }
   }
-  if (votes.size === 0 || votes.has(folderName)) return folderName;
+  if (votes.size === 0) return folderName;
   return [...votes].sort((a, b) => b[1] - a[1] || compareStrings(a[0], b[0]))[0][0];
 }
