@@ -104,7 +104,7 @@ export function parseAll(contents: ReadonlyMap<string, Buffer>): Map<string, Par
 export async function parseAllCached(snapshot: Snapshot, cache: ParseCache): Promise<Map<string, ParsedMigration>> {
   const parsed = new Map<string, ParsedMigration>();
   for (const [p, buf] of snapshot.contents) {
-    const oid = snapshot.oids.get(p) ?? (await blobId(buf));
+    const oid = snapshot.oids.get(p) ?? blobId(buf);
     let result = cache.get(oid);
     if (!result) {
       result = parseMigration(buf);

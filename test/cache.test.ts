@@ -40,16 +40,24 @@ function repo(n = 30): string {
 
 const cacheFile = (dir: string, name = 'parse') => join(dir, '.git', 'migcheck', name === 'parse' ? 'parse-v2.jsonl' : `${name}-v2.json`);
 
-/** The parse cache snapshot: a header line, then `<blob id>\t<json>` per entry. */
+/**
+ * The parse cache snapshot: a header line, then `<blob id>\t<json>` per entry, where a parse with
+ * its operations deferred is `<json of the rest>\t<json of the text>` (read here as one object
+ * with `text`).
+ */
 function readParse(dir: string): { header: { format: number; version: string }; entries: Map<string, Record<string, unknown>> } {
   const [head, ...lines] = readFileSync(cacheFile(dir), 'utf8').trim().split('\n');
   const entries = new Map<string, Record<string, unknown>>();
-  for (const line of lines) entries.set(line.slice(0, 40), JSON.parse(line.slice(41)));
+  for (const line of lines) {
+    const [json, text] = line.slice(41).split('\t');
+    entries.set(line.slice(0, 40), { ...JSON.parse(json), ...(text === undefined ? {} : { text: JSON.parse(text) }) });
+  }
   return { header: JSON.parse(head), entries };
 }
 
 function writeParse(dir: string, data: ReturnType<typeof readParse>): void {
-  const lines = [JSON.stringify(data.header), ...[...data.entries].map(([oid, e]) => `${oid}\t${JSON.stringify(e)}`)];
+  const entry = ({ text, ...rest }: Record<string, unknown>) => (text === undefined ? JSON.stringify(rest) : `${JSON.stringify(rest)}\t${JSON.stringify(text)}`);
+  const lines = [JSON.stringify(data.header), ...[...data.entries].map(([oid, e]) => `${oid}\t${entry(e)}`)];
   writeFileSync(cacheFile(dir), lines.join('\n') + '\n');
 }
 const check = (dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) => runCli(['check', '--format', 'json', ...args], { cwd: dir, env });
@@ -83,6 +91,27 @@ test('a cold run writes the caches, a warm run reads them (a lie in the cache sh
   assert.is(check(dir, ['--staged']).code, 0);
   // With MIGCHECK_CACHE=0 nothing is read: the truth again.
   assert.equal(verdict(check(dir, ['--staged'], { MIGCHECK_CACHE: '0' })), cold);
+});
+
+test('operations of cached parses are read when a finding needs them (clashing leaves)', () => {
+  const dir = repo();
+  // Both leaves add the same column: an operation clash, which needs the leaves' operations.
+  const add = "        migrations.AddField(model_name='invoice', name='total', field=models.IntegerField(default=0)),\n";
+  writeFiles(dir, {
+    'billing/migrations/0031_a.py': migrationSource({ name: '0031_a', deps: [['billing', '0030_step']], ops: add }),
+    'billing/migrations/0031_b.py': migrationSource({ name: '0031_b', deps: [['billing', '0030_step']], ops: add }),
+  });
+  commitAll(dir, 'clash');
+  const truth = verdict(check(dir, [], { MIGCHECK_CACHE: '0' }));
+  assert.ok(truth.findings.some((f) => f[0] === 'operation-clash'), JSON.stringify(truth.findings));
+  assert.equal(verdict(check(dir)), truth, 'cold');
+  // The parse cache holds the migrations with their operations unread (their text instead).
+  const entry = readParse(dir).entries.get(blob(dir, 'billing/migrations/0031_a.py'))!;
+  assert.is(entry.operations, undefined);
+  assert.match(String(entry.text), "name='total'");
+  // Analysed again from the parse cache alone: the operations are read from the cached text.
+  writeFileSync(cacheFile(dir, 'results'), '');
+  assert.equal(verdict(check(dir)), truth, 'from the parse cache');
 });
 
 test('the result cache answers an unchanged state; any change to a migration misses it', () => {
@@ -146,16 +175,18 @@ test('a new migration appends one line to the journal; torn lines and other vers
   const log = `${cacheFile(dir)}.log`;
   const lines = readFileSync(log, 'utf8').trim().split('\n');
   assert.is(lines.length, 1);
-  const [version, oid, json] = lines[0].split('\t');
+  // `<version>\t<blob id>\t<json>`, and `\t<json of the text>` when the operations are deferred.
+  const [version, oid, json, ...text] = lines[0].split('\t');
   const parsed = JSON.parse(json);
+  const entry = () => [JSON.stringify(parsed), ...text].join('\t');
   assert.is(oid, git(dir, ['hash-object', 'billing/migrations/0032_c.py']).trim());
   // A lie in the journal, in the running version, is believed (so the journal is read)...
   parsed.dependencies = [{ app: 'billing', name: '0031_a', line: 9 }];
-  writeFileSync(log, `${version}\t${oid}\t${JSON.stringify(parsed)}\n${version}\t${oid.slice(0, 20)}\n{"torn": \nanother-version\t${oid}\t{}\n`);
+  writeFileSync(log, `${version}\t${oid}\t${entry()}\n${version}\t${oid.slice(0, 20)}\n{"torn": \nanother-version\t${oid}\t{}\n`);
   writeFileSync(cacheFile(dir, 'results'), '');
   assert.is(check(dir).code, 1);
   // ...and a torn line or another version's line is not: with only those, the truth again.
-  writeFileSync(log, `${version}\t${oid}\t{"torn": \nanother-version\t${oid}\t${JSON.stringify(parsed)}\n`);
+  writeFileSync(log, `${version}\t${oid}\t{"torn": \nanother-version\t${oid}\t${entry()}\n`);
   writeFileSync(cacheFile(dir, 'results'), '');
   assert.is(check(dir).code, 0);
   removeFiles(dir, ['billing/migrations/0032_c.py']);

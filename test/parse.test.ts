@@ -2,7 +2,7 @@
 // without Python, and a parse error (never an exception) for anything Python would refuse.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseMigration } from '../src/core/parse.js';
+import { parseFromCacheText, parseMigration, parseToCacheText } from '../src/core/parse.js';
 import type { ParsedMigration } from '../src/core/types.js';
 import { fuzzParser, MAKEMIGRATIONS, SQUASH } from './helpers/fuzz.js';
 
@@ -571,6 +571,86 @@ test('longer conflict markers (conflict-marker-size, nested conflicts) are error
   fails(src, "unresolved merge conflict marker '<<<<<<<'", lineOf(src, '<<<<<<<<'));
   const sep = `${head}        migrations.RunSQL('a'),\n========\n    ]\n`;
   fails(sep, "unresolved merge conflict marker '======='", lineOf(sep, '========'));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Deferred operations: what `check` asks for on big repositories.
+
+const plain = (r: ParsedMigration) => JSON.parse(JSON.stringify(r)) as ParsedMigration;
+
+test('deferred operations are read on first access and equal a full parse', () => {
+  const sources = [
+    MAKEMIGRATIONS,
+    SQUASH,
+    klass(`operations = [migrations.DeleteModel('A')]
+operations += [migrations.DeleteModel('B')]
+operations.append(migrations.DeleteModel('C'))
+operations.extend([migrations.DeleteModel('D')])
+operations.insert(0, migrations.DeleteModel('E'))`),
+    // Rebinding: the last class wins, and its operations are the ones read.
+    `${klass("operations = [migrations.DeleteModel('old')]")}\n${klass("operations = [migrations.DeleteModel('new')]")}`,
+    // Operations after an error in the dependencies, and operations in a broken file.
+    klass("dependencies = [x]\noperations = [migrations.DeleteModel('A')]"),
+    klass("operations = [migrations.DeleteModel('A'),\n<<<<<<< HEAD"),
+    new Uint8Array([...new TextEncoder().encode(klass("operations = [migrations.DeleteModel('caf")), 0xe9, ...new TextEncoder().encode("')]\n")]),
+    // Tabs, quotes and backslashes survive the cache line.
+    klass("operations = [migrations.RunSQL('a\\tb \\\\ \"q\"\t')]"),
+  ];
+  for (const source of sources) {
+    const full = parseMigration(source);
+    const deferred = parseMigration(source, { deferOperations: true });
+    // Nothing read yet: the cache line carries the text, not the operations.
+    const line = parseToCacheText(deferred);
+    const [head, text] = [line.slice(0, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1)];
+    assert.is((JSON.parse(head) as Record<string, unknown>).operations, undefined);
+    assert.type(JSON.parse(text), 'string');
+    assert.equal(plain(deferred), plain(full));
+    assert.equal(deferred.operations, full.operations);
+    // Read back from the cache line, then read: the same again.
+    assert.equal(plain(parseFromCacheText(line)!), plain(full));
+    // A full parse makes a line of plain JSON.
+    assert.equal(plain(parseFromCacheText(parseToCacheText(full))!), plain(full));
+  }
+  // A module that never sets operations has nothing to defer.
+  const none = parseMigration(klass('dependencies = []'), { deferOperations: true });
+  assert.not.ok(parseToCacheText(none).includes('\t'));
+  assert.equal(none.operations, []);
+});
+
+test('operations set on a deferred parse replace the deferred ones', () => {
+  const r = parseMigration(MAKEMIGRATIONS, { deferOperations: true });
+  r.operations = [];
+  assert.equal(r.operations, []);
+  assert.equal({ ...r }.operations, []);
+});
+
+test('cache lines that do not have the shape of a parse are refused', () => {
+  const good = parseToCacheText(parseMigration(MAKEMIGRATIONS, { deferOperations: true }));
+  const tab = good.indexOf('\t');
+  const head = JSON.parse(good.slice(0, tab)) as Record<string, unknown>;
+  const text = good.slice(tab + 1);
+  const line = (h: unknown, t = text) => `${JSON.stringify(h)}\t${t}`;
+  assert.ok(parseFromCacheText(good));
+  assert.ok(parseFromCacheText(JSON.stringify(parseMigration(MAKEMIGRATIONS))));
+  const bad = [
+    '',
+    'null',
+    '[]',
+    '"text"',
+    '{',
+    good.slice(0, -1), // torn
+    good.slice(0, -1) + '\\"', // torn after an escaped quote
+    good.slice(0, tab), // the text lost
+    line(head, '7'),
+    line(head, ''),
+    line({ ...head, operations: [] }),
+    line({ ...head, dependencies: 'x' }),
+    line({ ...head, classLine: '1' }),
+    line({ ...head, error: 'bad' }),
+    JSON.stringify({ ...parseMigration(MAKEMIGRATIONS), operations: 'x' }),
+    JSON.stringify({ hasMigrationClass: true }),
+  ];
+  for (const value of bad) assert.is(parseFromCacheText(value), null, value.slice(0, 80));
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -62,8 +62,18 @@ const SOFT_COMPOUND = new Set(['match', 'case']);
 const WHITESPACE = /[ \t\n\v\f\r]+/g;
 const NEEDS_COLLAPSE = /[ \t\n\v\f\r]{2}|[\t\n\v\f\r]/;
 
-export function parseMigration(source: string | Uint8Array): ParsedMigration {
-  return read(source, null);
+export interface ParseOptions {
+  /**
+   * Leave the operations unread until something asks for them: a `check` of ten thousand
+   * migrations reads the operations of the few that conflict, and this parse skips the costliest
+   * half of the work. The result's `operations` is then computed on first access, by reading the
+   * decoded text again; it equals what a full parse gives, and so does every other field.
+   */
+  deferOperations?: boolean;
+}
+
+export function parseMigration(source: string | Uint8Array, options: ParseOptions = {}): ParsedMigration {
+  return read(source, null, options.deferOperations === true);
 }
 
 /**
@@ -82,24 +92,137 @@ export interface RefSpan {
  */
 export function parseMigrationWithSpans(source: string | Uint8Array): { parsed: ParsedMigration; spans: Map<DependencyRef, RefSpan> } {
   const spans = new Map<DependencyRef, RefSpan>();
-  return { parsed: read(source, spans), spans };
+  return { parsed: read(source, spans, false), spans };
 }
 
-function read(source: string | Uint8Array, spans: Map<DependencyRef, RefSpan> | null): ParsedMigration {
+function read(source: string | Uint8Array, spans: Map<DependencyRef, RefSpan> | null, deferOperations: boolean): ParsedMigration {
   const result = emptyResult();
   try {
     const decoded = decodeSource(source);
     const forbidden = scanForbidden(decoded.text);
     const lexer = new Lexer(decoded.text);
-    const reader = new ModuleReader(lexer, result);
+    const reader = new ModuleReader(lexer, result, deferOperations);
     reader.spans = spans;
     reader.run();
     result.error = decoded.error ?? earliest(forbidden, lexer.error) ?? reader.problem;
+    if (reader.operationsSkipped) {
+      const text = decoded.text;
+      return deferred(result, () => text);
+    }
   } catch (e) {
     // The contract is "never throw": a bug here must become a parse error, not a crashed hook.
     result.error = { message: `internal parser error: ${e instanceof Error ? e.message : String(e)}`, line: 1, column: 1 };
   }
   return result;
+}
+
+/**
+ * `encoded` starts and ends with an unescaped `"`: a JSON string, unless someone edited the cache
+ * by hand (a torn write only ever cuts a line short, which this refuses).
+ */
+function wholeJsonString(encoded: string): boolean {
+  const last = encoded.length - 1;
+  if (last < 1 || encoded[0] !== '"' || encoded[last] !== '"') return false;
+  let slashes = 0;
+  while (encoded[last - 1 - slashes] === '\\') slashes++;
+  return slashes % 2 === 0;
+}
+
+/** How to get the decoded text behind a parse whose operations are not read yet. */
+const DEFERRED_TEXT = Symbol('migcheck.deferredText');
+type Deferred = ParsedMigration & { [DEFERRED_TEXT]?: () => string };
+
+/**
+ * The operations of decoded text. They depend on nothing but the text's tokens (not on its
+ * encoding, nor on the problems found around them), so this is what the first reading would have
+ * found.
+ */
+function operationsOf(text: string): OperationRef[] {
+  const result = emptyResult();
+  try {
+    new ModuleReader(new Lexer(text), result, false).run();
+  } catch {
+    // Never thrown on any input the fuzzer has found; the first reading would have said so.
+  }
+  return result.operations;
+}
+
+/** `parsed` with its operations read from `text()` on first access. */
+function deferred(parsed: Omit<ParsedMigration, 'operations'>, text: () => string): ParsedMigration {
+  let operations: OperationRef[] | null = null;
+  const result: Deferred = {
+    hasMigrationClass: parsed.hasMigrationClass,
+    classLine: parsed.classLine,
+    dependencies: parsed.dependencies,
+    replaces: parsed.replaces,
+    runBefore: parsed.runBefore,
+    initial: parsed.initial,
+    atomic: parsed.atomic,
+    get operations(): OperationRef[] {
+      return (operations ??= operationsOf(text()));
+    },
+    set operations(value: OperationRef[]) {
+      operations = value;
+    },
+    error: parsed.error,
+    [DEFERRED_TEXT]: text,
+  };
+  return result;
+}
+
+/**
+ * A parse as one line of text for the parse cache: its JSON; or, for a parse whose operations
+ * were deferred, the JSON of everything else, a tab, and the JSON of the decoded text (JSON never
+ * holds a raw tab). The operations stay deferred: writing the text costs far less than writing
+ * the operations would, and reading the entry back decodes the text only if they are asked for.
+ */
+export function parseToCacheText(parsed: ParsedMigration): string {
+  const text = (parsed as Deferred)[DEFERRED_TEXT];
+  if (text === undefined) return JSON.stringify(parsed);
+  const { hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, error } = parsed;
+  return `${JSON.stringify({ hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, error })}\t${JSON.stringify(text())}`;
+}
+
+/**
+ * A parse back from what `parseToCacheText` wrote, or null when it does not have that shape (a
+ * corrupt or foreign cache entry). Throws nothing.
+ */
+export function parseFromCacheText(line: string): ParsedMigration | null {
+  const tab = line.indexOf('\t');
+  let value: unknown;
+  try {
+    value = JSON.parse(tab < 0 ? line : line.slice(0, tab));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const shaped =
+    typeof v.hasMigrationClass === 'boolean' &&
+    typeof v.classLine === 'number' &&
+    Array.isArray(v.dependencies) &&
+    Array.isArray(v.replaces) &&
+    Array.isArray(v.runBefore) &&
+    (v.error === null || typeof v.error === 'object');
+  if (!shaped) return null;
+  if (tab < 0) return Array.isArray(v.operations) ? (v as unknown as ParsedMigration) : null;
+  if ('operations' in v) return null;
+  const encoded = line.slice(tab + 1);
+  // The text is checked now (it must be one JSON string) but decoded again only on demand: a
+  // check of ten thousand cached parses reads the operations of a few.
+  if (!wholeJsonString(encoded)) return null;
+  let text: string | null = null;
+  return deferred(v as unknown as Omit<ParsedMigration, 'operations'>, () => {
+    if (text === null) {
+      try {
+        const decoded: unknown = JSON.parse(encoded);
+        text = typeof decoded === 'string' ? decoded : '';
+      } catch {
+        text = '';
+      }
+    }
+    return text;
+  });
 }
 
 function emptyResult(): ParsedMigration {
@@ -153,12 +276,17 @@ class Line {
   depth = new Int32Array(256);
   /** The character of a one-character operator, else 0: most checks are for those. */
   ch = new Int32Array(256);
+  /** For an opening bracket, the index of its closing bracket; -1 otherwise or when unclosed. */
+  close = new Int32Array(256);
+  /** Open brackets while filling, as a stack of token indexes. */
+  private opens = new Int32Array(256);
 
   constructor(public src: string) {}
 
   /** Reads from the current token up to NEWLINE/EOF, which is returned and left current. */
   fill(lx: Lexer, k: TokenKind): TokenKind {
     this.n = 0;
+    let open = 0;
     while (k !== NEWLINE && k !== EOF) {
       if (this.n === this.kind.length) this.grow();
       const i = this.n++;
@@ -168,7 +296,11 @@ class Line {
       this.line[i] = lx.tokLine;
       this.col[i] = lx.tokCol;
       this.depth[i] = lx.depth;
-      this.ch[i] = k === OP && lx.end - lx.start === 1 ? this.src.charCodeAt(lx.start) : 0;
+      this.close[i] = -1;
+      const c = k === OP && lx.end - lx.start === 1 ? this.src.charCodeAt(lx.start) : 0;
+      this.ch[i] = c;
+      if (c === 0x28 || c === 0x5b || c === 0x7b) this.opens[open++] = i;
+      else if ((c === 0x29 || c === 0x5d || c === 0x7d) && open > 0) this.close[this.opens[--open]] = i;
       k = lx.next();
     }
     return k;
@@ -187,6 +319,8 @@ class Line {
     this.col = widen(this.col, new Int32Array(size));
     this.depth = widen(this.depth, new Int32Array(size));
     this.ch = widen(this.ch, new Int32Array(size));
+    this.close = widen(this.close, new Int32Array(size));
+    this.opens = widen(this.opens, new Int32Array(size));
   }
 
   text(i: number): string {
@@ -222,12 +356,23 @@ class ModuleReader {
   /** Line of a binding of `Migration` under if/try/... after the last top-level one. */
   private conditionalLine = 0;
   private readonly t: Line;
+  /** A statement that sets operations was passed over (`deferOperations`). */
+  operationsSkipped = false;
 
   constructor(
     private readonly lx: Lexer,
     private readonly r: ParsedMigration,
+    /** Pass over statements that set operations, leaving them for `operationsOf`. */
+    private readonly deferOperations: boolean,
   ) {
     this.t = lineFor(lx.src);
+  }
+
+  /** True, and noted, when a statement setting `name` is to be passed over. */
+  private skips(name: string): boolean {
+    if (name !== 'operations' || !this.deferOperations) return false;
+    this.operationsSkipped = true;
+    return true;
   }
 
   run(): void {
@@ -405,6 +550,7 @@ class ModuleReader {
     const simple = tb - ta === 1 || t.is(ta + 1, ':'); // `x = ...` or annotated `x: list = ...`
     const name = t.isName(ta) ? t.text(ta) : '';
     if (simple && READ_ATTRS.has(name)) {
+      if (this.skips(name)) return;
       this.assign(name, new ExprReader(t, va, vb));
       return;
     }
@@ -432,6 +578,7 @@ class ModuleReader {
 
   /** `x += [...]`. */
   private extend(name: string, va: number, vb: number): void {
+    if (this.skips(name)) return;
     const rd = new ExprReader(this.t, va, vb);
     const node = rd.value();
     if (name === 'operations') {
@@ -444,6 +591,7 @@ class ModuleReader {
 
   /** `x.append(...)`, `x.extend([...])`, `x.insert(i, ...)`. */
   private method(name: string, a: number, b: number): void {
+    if (this.skips(name)) return;
     const rd = new ExprReader(this.t, a, b);
     const call = rd.value();
     const graph = GRAPH_ATTRS.has(name);
@@ -679,26 +827,20 @@ interface Arg {
  * becomes an opaque 'other' node spanning its tokens.
  */
 class ExprReader {
-  /** For each opening bracket in range, the index of its closing bracket. */
-  private readonly close: Int32Array;
-
   constructor(
     readonly t: Line,
     private readonly start: number,
     private readonly end: number,
-  ) {
-    this.close = new Int32Array(Math.max(0, end - start)).fill(end - 1);
-    const stack: number[] = [];
-    for (let i = start; i < end; i++) {
-      const c = t.ch[i];
-      if (c === 0) continue;
-      if (c === 0x28 || c === 0x5b || c === 0x7b) stack.push(i);
-      else if ((c === 0x29 || c === 0x5d || c === 0x7d) && stack.length > 0) this.close[stack.pop()! - start] = i;
-    }
-  }
+  ) {}
 
+  /**
+   * The closing bracket of the opening bracket at i, within this range; the range's last token
+   * when it is not closed in the range (a statement cut short by an error). The line matched its
+   * brackets when it was read, and a range's own brackets match the same way.
+   */
   private closeOf(i: number): number {
-    return this.close[i - this.start];
+    const c = this.t.close[i];
+    return c >= 0 && c < this.end ? c : this.end - 1;
   }
 
   private is(i: number, text: string): boolean {

@@ -72,18 +72,8 @@ async function writeAtomic(file: string, data: string): Promise<void> {
   }
 }
 
-/** Just enough shape to be safe to hand to the graph; anything else counts as corrupt. */
-function looksParsed(value: unknown): value is ParsedMigration {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v.hasMigrationClass === 'boolean' &&
-    Array.isArray(v.dependencies) &&
-    Array.isArray(v.replaces) &&
-    Array.isArray(v.runBefore) &&
-    Array.isArray(v.operations)
-  );
-}
+/** How parses become cache lines and back (the parser's module, loaded with the cache). */
+type ParseCodec = Pick<typeof import('../core/parse.js'), 'parseToCacheText' | 'parseFromCacheText'>;
 
 /**
  * The parse cache is a snapshot (`parse-v2.jsonl`: a header line, then `<blob id>\t<json>` per
@@ -110,6 +100,8 @@ export class ParseCache {
     raw: Map<string, string>,
     /** Entries in the snapshot, and lines in the journal, when opened. */
     private readonly sizes: { snapshot: number; journal: number; validSnapshot: boolean },
+    /** Null only for a disabled cache, which never decodes or writes an entry. */
+    private readonly codec: ParseCodec | null,
   ) {
     this.raw = raw;
     this.stats.loaded = raw.size;
@@ -117,15 +109,21 @@ export class ParseCache {
 
   /** A cache that remembers nothing (no git directory, or MIGCHECK_CACHE=0). */
   static disabled(): ParseCache {
-    return new ParseCache(null, '', new Map(), { snapshot: 0, journal: 0, validSnapshot: false });
+    return new ParseCache(null, '', new Map(), { snapshot: 0, journal: 0, validSnapshot: false }, null);
   }
 
   /** Open the snapshot and its journal; missing, corrupt or stale files give no entries. */
   static async open(dir: string | null): Promise<ParseCache> {
     if (!dir) return ParseCache.disabled();
-    const version = await codeVersion();
     const file = path.join(dir, `parse-v${CACHE_FORMAT}.jsonl`);
-    const [snapshot, journal] = await Promise.all([readFile(file, 'utf8').catch(() => ''), readFile(`${file}.log`, 'utf8').catch(() => '')]);
+    // The parser's module is needed to decode entries, and is loaded here, not at the top: the
+    // report cache in front of `check` (a pre-commit hook's usual path) never opens this cache.
+    const [version, codec, snapshot, journal] = await Promise.all([
+      codeVersion(),
+      import('../core/parse.js'),
+      readFile(file, 'utf8').catch(() => ''),
+      readFile(`${file}.log`, 'utf8').catch(() => ''),
+    ]);
     const raw = new Map<string, string>();
     const headerEnd = snapshot.indexOf('\n');
     let valid = false;
@@ -156,7 +154,7 @@ export class ParseCache {
       const tab = rest.indexOf('\t');
       if (tab === 40) raw.set(rest.slice(0, tab), rest.slice(tab + 1));
     }
-    return new ParseCache(file, version, raw, { snapshot: snapshotSize, journal: lines, validSnapshot: valid });
+    return new ParseCache(file, version, raw, { snapshot: snapshotSize, journal: lines, validSnapshot: valid }, codec);
   }
 
   get(oid: string): ParsedMigration | undefined {
@@ -166,14 +164,8 @@ export class ParseCache {
     if (hit === undefined) {
       const text = this.raw.get(oid);
       hit = null;
-      if (text !== undefined) {
-        try {
-          const value: unknown = JSON.parse(text);
-          if (looksParsed(value)) hit = value;
-        } catch {
-          // A torn or corrupt entry: parse the blob again.
-        }
-      }
+      // A torn or corrupt entry gives null: the blob is parsed again.
+      if (text !== undefined && this.codec) hit = this.codec.parseFromCacheText(text);
       this.decoded.set(oid, hit);
     }
     if (hit) this.stats.hits++;
@@ -187,10 +179,11 @@ export class ParseCache {
 
   /** Append what this run parsed to the journal, or fold everything into a new snapshot. */
   async save(): Promise<void> {
-    if (!this.file || this.added.size === 0) return;
+    if (!this.file || !this.codec || this.added.size === 0) return;
+    const { parseToCacheText } = this.codec;
     const { snapshot, journal, validSnapshot } = this.sizes;
     if (validSnapshot && journal + this.added.size <= Math.max(256, snapshot / 4)) {
-      const lines = [...this.added].map(([oid, parsed]) => `${this.version}\t${oid}\t${JSON.stringify(parsed)}\n`).join('');
+      const lines = [...this.added].map(([oid, parsed]) => `${this.version}\t${oid}\t${parseToCacheText(parsed)}\n`).join('');
       try {
         await mkdir(path.dirname(this.file), { recursive: true });
         // One write with O_APPEND: concurrent runs add whole lines.
@@ -206,7 +199,7 @@ export class ParseCache {
     if (entries.size + this.added.size > MAX_PARSE_ENTRIES) {
       for (const oid of entries.keys()) if (!this.decoded.get(oid)) entries.delete(oid);
     }
-    for (const [oid, parsed] of this.added) entries.set(oid, JSON.stringify(parsed));
+    for (const [oid, parsed] of this.added) entries.set(oid, parseToCacheText(parsed));
     const out = [JSON.stringify({ format: CACHE_FORMAT, version: this.version })];
     for (const [oid, text] of entries) out.push(`${oid}\t${text}`);
     await writeAtomic(this.file, out.join('\n') + '\n');

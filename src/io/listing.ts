@@ -12,7 +12,7 @@
  *   not scanned: Django does not import them either.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_EXCLUDE, pathMatcher } from '../core/glob.js';
 import { findMigrationDirs, type MigrationsDir } from '../core/layout.js';
@@ -76,13 +76,20 @@ async function lsRelevantRaw(root: string): Promise<Buffer> {
   return (await git(['ls-files', '-s', '-z', '--full-name', '--', ...PATHSPEC], { cwd: root })).stdout;
 }
 
+/** `<mode> <oid> <stage>\t<path>\0` records; read by offset (this runs over every migration). */
 function parseIndex(raw: Buffer): IndexEntry[] {
   const entries: IndexEntry[] = [];
-  for (const record of raw.toString('utf8').split('\0')) {
-    if (!record) continue;
-    const tab = record.indexOf('\t');
-    const [mode, oid, stage] = record.slice(0, tab).split(' ');
-    entries.push({ mode, oid, stage: Number(stage), path: record.slice(tab + 1) });
+  const text = raw.toString('utf8');
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\0', at);
+    if (end < 0) end = text.length;
+    const tab = text.indexOf('\t', at);
+    if (tab > at && tab < end) {
+      const s1 = text.indexOf(' ', at);
+      const s2 = text.indexOf(' ', s1 + 1);
+      entries.push({ mode: text.slice(at, s1), oid: text.slice(s1 + 1, s2), stage: Number(text.slice(s2 + 1, tab)), path: text.slice(tab + 1, end) });
+    }
+    at = end + 1;
   }
   return entries;
 }
@@ -151,17 +158,18 @@ async function listWorktree(root: string): Promise<Listed> {
   const symlinks = raw.includes('120000 ') ? parseIndex(raw).filter((e) => e.mode === '120000' && relevantPath(e.path)) : [];
   for (const e of symlinks) toRead.add(e.path);
   const paths = [...toRead].sort(compareStrings);
-  const read = await Promise.all(
-    paths.map(async (p) => {
-      try {
-        const content = await readFile(path.join(root, p));
-        return { p, content, oid: await blobId(content) };
-      } catch {
-        // Deleted in the work tree, or a folder: not there for Django either.
-        return null;
-      }
-    }),
-  );
+  // Read one by one, synchronously: usually a handful of files, but every one of them when the
+  // index's stat data is stale (a copied or touched checkout), and there a promise per file cost
+  // ten times the reading (10,000 files: about 900 ms against 120 ms).
+  const read = paths.map((p) => {
+    try {
+      const content = readFileSync(path.join(root, p));
+      return { p, content, oid: blobId(content) };
+    } catch {
+      // Deleted in the work tree, or a folder: not there for Django either.
+      return null;
+    }
+  });
   const contents = new Map<string, Buffer>();
   const readOids: string[] = [];
   for (const r of read) {
@@ -249,7 +257,7 @@ export async function parseBlobs(
   // Loaded here, not at the top: a cached report never needs the parser.
   const { parseMigration } = await import('../core/parse.js');
   const parse = (oid: string, content: Buffer) => {
-    const result = parseMigration(content);
+    const result = parseMigration(content, { deferOperations: true });
     parsed.set(oid, result);
     cache.set(oid, result);
   };

@@ -108,7 +108,7 @@ export class TreeAnalyzer {
       }
       const [base, ours, theirs] = await Promise.all([c.base ? this.content(c.base) : null, this.content(c.ours), this.content(c.theirs)]);
       const { content, conflicted } = await mergeFileText(base, ours, theirs, labels, this.root);
-      const oid = await blobId(content);
+      const oid = blobId(content);
       this.known.set(oid, content);
       files.set(c.path, oid);
       // Changes that do not overlap merge cleanly, as in git.
