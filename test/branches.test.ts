@@ -395,6 +395,22 @@ scan('a branch that squashed the app against a target that moved on', () => {
   assert.equal(c.against![0].apps.find((a) => a.label === 'billing')?.leaves, ['0003_tax']);
 });
 
+scan('a branch adding an app folder: labels beside it are inferred again, as check --against does', () => {
+  // On main, shop's 0002 refers to reviews' 0001_initial before any reviews folder exists in the
+  // tree (an installed app): then it is a vote, and the folder is labelled reviews. The branch
+  // adds the reviews folder, which makes it the app next door.
+  const dir = baseRepo();
+  onMain(dir, { 'shop/migrations/0002_x.py': mig('0002_x', [['reviews', '0001_initial']]) });
+  onBranch(dir, 'feature/reviews', { 'reviews/__init__.py': '', 'reviews/migrations/__init__.py': '', ...at('reviews', '0001_initial') });
+  const { report } = branchesJson(dir);
+  checkout(dir, 'feature/reviews');
+  const predicted = checkJson(dir, ['--against', 'main']).report;
+  assert.equal(
+    report.findings.map((f) => [f.app, f.code, f.cause, f.migrations]),
+    conflictsOf(predicted.findings).map((f) => [f.app, f.code, f.cause, f.migrations]),
+  );
+});
+
 scan('progress goes to stderr only on a terminal: never in a pipe', () => {
   const dir = busyRepo();
   const r = runCli(['branches'], { cwd: dir });

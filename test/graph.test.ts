@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { analyze } from '../src/core/findings.js';
 import { buildGraph, findCycles, type MigrationInput } from '../src/core/graph.js';
-import { findMigrationDirs, moduleName } from '../src/core/layout.js';
+import { findMigrationDirs, moduleName, otherFolderNames } from '../src/core/layout.js';
+import { dirInfo } from '../src/core/scope.js';
 import { compareStrings } from '../src/core/order.js';
 import type { DependencyRef, ParsedMigration } from '../src/core/types.js';
 
@@ -178,6 +179,11 @@ test('a reference to a same-named migration of the app next door does not relabe
   const { apps, findings } = analyze(findMigrationDirs(paths), parsed);
   assert.equal(apps.map((a) => a.label), ['reviews', 'shop']);
   assert.not.ok(findings.some((f) => f.code === 'duplicate-label'));
+  // `branches` remembers each folder's label on its own (by tree id): the same rule applies there.
+  const dirs = findMigrationDirs(paths);
+  const othersOf = otherFolderNames(dirs);
+  assert.equal(dirs.map((d) => dirInfo(d, parsed, {}, {}, othersOf(d)).app.split('\0')[1]), ['reviews', 'shop']);
+  assert.equal([...othersOf(dirs[1])], ['reviews']);
   // wagtail keeps `wagtailcore` in `wagtail/migrations`: no other folder is called wagtailcore.
   const wagtail = ['wagtail/migrations/__init__.py', 'wagtail/migrations/0001_initial.py', 'wagtail/migrations/0002_x.py'];
   const w = analyze(findMigrationDirs(wagtail), new Map([

@@ -1,7 +1,7 @@
 import { messages } from '../messages.js';
 import { conflictFindings } from './clashes.js';
 import { buildGraph, compareNodes, findCycles, type Graph, type GraphNode, type GraphOptions, type MigrationInput } from './graph.js';
-import { inferLabel, type MigrationsDir } from './layout.js';
+import { inferLabel, otherFolderNames, type MigrationsDir } from './layout.js';
 import { compareStrings } from './order.js';
 import type { ParsedMigration } from './types.js';
 
@@ -64,23 +64,12 @@ export function analyze(
   const known = new Map([...parsed].filter((e): e is [string, ParsedMigration] => e[1] !== null));
   const byProject = new Map<string, Array<{ dir: MigrationsDir; label: string }>>();
 
-  const appFolder = (d: MigrationsDir) => d.dir.split('/').slice(-2, -1)[0] ?? '';
-  // How many migrations folders of each project sit in an app folder of each name.
-  const folderCounts = new Map<string, Map<string, number>>();
-  for (const d of dirs) {
-    let counts = folderCounts.get(d.project);
-    if (!counts) folderCounts.set(d.project, (counts = new Map()));
-    counts.set(appFolder(d), (counts.get(appFolder(d)) ?? 0) + 1);
-  }
+  const othersOf = otherFolderNames(dirs);
   for (const dir of dirs) {
     // A `migrations` folder where no module defines a Migration class is not an app's migrations
     // (helper packages use the name too): skip it quietly.
     if (!dir.modules.some((m) => known.get(m.path)?.hasMigrationClass)) continue;
-    // The folder names of the project's other migrations folders.
-    const counts = folderCounts.get(dir.project)!;
-    const others = new Set(counts.keys());
-    if (counts.get(appFolder(dir)) === 1) others.delete(appFolder(dir));
-    const label = inferLabel(dir, known, options.labels, others);
+    const label = inferLabel(dir, known, options.labels, othersOf(dir));
     if (!byProject.has(dir.project)) byProject.set(dir.project, []);
     byProject.get(dir.project)!.push({ dir, label });
   }

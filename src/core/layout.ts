@@ -92,6 +92,28 @@ function nearestProject(dir: string, projects: Set<string>): string {
 }
 
 /**
+ * For each migrations folder, the names of the app folders holding the other migrations folders of
+ * its Django project: what `inferLabel` takes as `otherFolders`. A name two folders share counts
+ * for both.
+ */
+export function otherFolderNames(dirs: readonly MigrationsDir[]): (dir: MigrationsDir) => Set<string> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const d of dirs) {
+    let inProject = counts.get(d.project);
+    if (!inProject) counts.set(d.project, (inProject = new Map()));
+    const name = basename(dirname(d.dir));
+    inProject.set(name, (inProject.get(name) ?? 0) + 1);
+  }
+  return (dir) => {
+    const inProject = counts.get(dir.project) ?? new Map<string, number>();
+    const others = new Set(inProject.keys());
+    const own = basename(dirname(dir.dir));
+    if ((inProject.get(own) ?? 0) <= 1) others.delete(own);
+    return others;
+  };
+}
+
+/**
  * The app label of a migrations folder. Order of truth: the config's label map (by folder or by
  * app folder); the label the folder's own migrations use for same-app dependencies (wagtail keeps
  * `wagtailcore` in `wagtail/migrations`); the parent folder's name.

@@ -38,8 +38,10 @@ export function dirInfo(
   parsed: ReadonlyMap<string, ParsedMigration>,
   labels: Readonly<Record<string, string>> = {},
   settings: Readonly<Record<string, string>> = {},
+  /** The app folder names of the project's other migrations folders (`otherFolderNames`). */
+  otherFolders: ReadonlySet<string> = new Set(),
 ): DirInfo {
-  const label = inferLabel(dir, parsed, labels);
+  const label = inferLabel(dir, parsed, labels, otherFolders);
   const refs = new Set<string>();
   for (const m of dir.modules) {
     const p = parsed.get(m.path);

@@ -5,7 +5,7 @@
  * analysed on the apps the change can affect (core/scope.ts), memoised by content.
  */
 import { analyze, type Analysis } from '../core/findings.js';
-import type { MigrationsDir } from '../core/layout.js';
+import { otherFolderNames, type MigrationsDir } from '../core/layout.js';
 import { compareStrings } from '../core/order.js';
 import { branchConflicts, mergeChanges, OverlayMap, type BranchConflict, type FileConflict } from '../core/predict.js';
 import { dirInfo, migrationRefs, scopeApps, type DirInfo } from '../core/scope.js';
@@ -63,12 +63,21 @@ export interface TargetTree {
   dirFiles: Map<string, string[]>;
   managePaths: string[];
   infos: Map<string, DirInfo>;
+  /** The app folder names of the other migrations folders of a folder's project (label inference). */
+  othersOf: (dir: MigrationsDir) => Set<string>;
 }
 
 /** The target with another branch merged in (for pairs). */
 export interface Onto {
   files: ReadonlyMap<string, string>;
   added: Set<string>;
+}
+
+/** The folders at `paths` exist in `dirs` exactly where they exist in the target. */
+function sameFolders(t: TargetTree, paths: Iterable<string>, dirs: readonly MigrationsDir[]): boolean {
+  const here = new Set(dirs.map((d) => d.dir));
+  for (const d of paths) if (here.has(d) !== t.dirs.has(d)) return false;
+  return true;
 }
 
 export class Scanner {
@@ -108,7 +117,10 @@ export class Scanner {
     const { labels, settings } = this.options.config;
     const context = digest([JSON.stringify(labels), JSON.stringify(settings)]);
     // The path is part of the key: the label defaults to the folder name.
-    const keyOf = (d: MigrationsDir) => `${d.dir}\0${folders.get(d.dir)}\0${d.project}\0${context}`;
+    // So are the names of the project's other app folders: a reference to the app next door is
+    // not a vote for this folder's label (`inferLabel`).
+    const othersOf = otherFolderNames(dirList);
+    const keyOf = (d: MigrationsDir) => `${d.dir}\0${folders.get(d.dir)}\0${d.project}\0${context}\0${[...othersOf(d)].sort(compareStrings).join('/')}`;
     const infos = new Map<string, DirInfo>();
     const unknown: MigrationsDir[] = [];
     for (const d of dirList) {
@@ -119,16 +131,16 @@ export class Scanner {
     if (unknown.length) {
       const parsed = await this.analyzer.parse(unknown, files);
       for (const d of unknown) {
-        const info = this.info(d, parsed);
+        const info = this.info(d, parsed, othersOf);
         infos.set(d.dir, info);
         if (folders.has(d.dir)) this.facts.set(keyOf(d), { app: info.app, refs: [...info.refs] });
       }
     }
-    return { name, commit, files, dirs: new Map(dirList.map((d) => [d.dir, d])), dirFiles, managePaths, infos };
+    return { name, commit, files, dirs: new Map(dirList.map((d) => [d.dir, d])), dirFiles, managePaths, infos, othersOf };
   }
 
-  private info(dir: MigrationsDir, parsed: ReadonlyMap<string, ParsedMigration>): DirInfo {
-    return dirInfo(dir, parsed, this.options.config.labels, this.options.config.settings);
+  private info(dir: MigrationsDir, parsed: ReadonlyMap<string, ParsedMigration>, othersOf: TargetTree['othersOf']): DirInfo {
+    return dirInfo(dir, parsed, this.options.config.labels, this.options.config.settings, othersOf(dir));
   }
 
   /** Memoised analysis of some folders of a file map. */
@@ -206,17 +218,21 @@ export class Scanner {
     const ourDirs = new Set(changedPaths.map(dirOfPath));
     const extra = [...changedPaths, ...(theirs.onto ? theirs.changes.map((c) => c.path) : [])];
     const mergedChanged = this.overlayDirs(t, merged.files, ourDirs, extra);
+    const theirsDirs = theirs.onto ? this.overlayDirs(t, theirsFiles, ourDirs, extra) : [...ourDirs].map((d) => t.dirs.get(d)).filter((d): d is MigrationsDir => !!d);
+    // A migrations folder that appears or disappears changes what the other folders' labels are
+    // inferred from (`otherFolderNames`), and the facts remembered for the target's folders no
+    // longer hold: analyse everything, as for a new project.
+    if (!sameFolders(t, ourDirs, mergedChanged) || !sameFolders(t, ourDirs, theirsDirs)) return this.predictFull(t, ours, theirs, base, mine, merged);
     const mergedParsed = await this.analyzer.parse(mergedChanged, merged.files);
     const mergedInfos = new Map(t.infos);
     for (const d of ourDirs) mergedInfos.delete(d);
-    for (const d of mergedChanged) mergedInfos.set(d.dir, this.info(d, mergedParsed));
+    for (const d of mergedChanged) mergedInfos.set(d.dir, this.info(d, mergedParsed, t.othersOf));
 
-    const theirsDirs = theirs.onto ? this.overlayDirs(t, theirsFiles, ourDirs, extra) : [...ourDirs].map((d) => t.dirs.get(d)).filter((d): d is MigrationsDir => !!d);
     let theirsInfos = t.infos;
     if (theirs.onto) {
       const theirsParsed = await this.analyzer.parse(theirsDirs, theirsFiles);
       theirsInfos = new Map(t.infos);
-      for (const d of theirsDirs) theirsInfos.set(d.dir, this.info(d, theirsParsed));
+      for (const d of theirsDirs) theirsInfos.set(d.dir, this.info(d, theirsParsed, t.othersOf));
     }
 
     const changedApps = new Set<string>();
@@ -260,11 +276,18 @@ export class Scanner {
     const ourFiles = this.ourSide(theirsFiles, theirs.changes, ours.changes, mine);
     const ourTouched = new Set([...ourDirs, ...theirs.changes.map((c) => dirOfPath(c.path))]);
     const ourChanged = this.overlayDirs(t, ourFiles, ourTouched, [...extra, ...theirs.changes.map((c) => c.path)]);
-    const ourParsed = await this.analyzer.parse(ourChanged, ourFiles);
-    const ourInfos = new Map(t.infos);
-    for (const d of ourTouched) ourInfos.delete(d);
-    for (const d of ourChanged) ourInfos.set(d.dir, this.info(d, ourParsed));
-    const ourAnalysis = await this.analyzeDirs(pick(ourInfos), ourFiles);
+    let ourAnalysis: Analysis;
+    if (sameFolders(t, ourTouched, ourChanged)) {
+      const ourParsed = await this.analyzer.parse(ourChanged, ourFiles);
+      const ourInfos = new Map(t.infos);
+      for (const d of ourTouched) ourInfos.delete(d);
+      for (const d of ourChanged) ourInfos.set(d.dir, this.info(d, ourParsed, t.othersOf));
+      ourAnalysis = await this.analyzeDirs(pick(ourInfos), ourFiles);
+    } else {
+      // The target added or removed a migrations folder since the merge base: labels on our side
+      // are inferred among other folders, so our side is analysed whole.
+      ourAnalysis = await this.analyzeDirs(dirsOf(ourFiles.keys(), this.options.config), ourFiles);
+    }
     return branchConflicts({
       target: theirs.ref,
       ours: { ref: ours.ref, analysis: ourAnalysis, added: ourAdded },
