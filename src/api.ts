@@ -191,10 +191,14 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
   const hit = results.get(key);
   if (hit) return { version: 1, source: listing.source, apps: hit.apps, findings: hit.findings, summary: hit.summary };
 
-  const cache = await ParseCache.open(dir);
   const reader = new BlobReader(root);
   try {
-    const analysis = analyze(listing.dirs, await parseListing(listing, cache, reader), analyzeOptions(config));
+    // git starts and the cache file loads while the folders are worked out.
+    reader.start();
+    const opening = ParseCache.open(dir);
+    const dirs = listing.dirs;
+    const cache = await opening;
+    const analysis = analyze(dirs, await parseListing(listing, cache, reader), analyzeOptions(config));
     // max_migration.txt files that disagree with the graph (`stale-lockfile`).
     withLockfiles(analysis, await readListedLockfiles(lockfilePaths(analysis), listing.files, listing.contents, reader));
     let result = report(listing.source, analysis);

@@ -1,7 +1,9 @@
 // Reading a commit, the index and the work tree of the same state gives the same verdict, and a
 // pre-commit hook sees exactly what is being committed (also under `git commit -a`).
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { repoPaths } from '../src/io/git.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI, commitAll, git, makeRepo, parseJsonReport, removeDir, runCli, writeFiles } from './helpers/repo.js';
@@ -57,6 +59,28 @@ test('from a sub-folder, paths are still relative to the repository root', () =>
   const r = runCli(['check', '--format', 'json'], { cwd: join(dir, 'shop') });
   assert.is(r.code, 1);
   assert.ok(r.stdout.includes('"path": "shop/migrations"'), r.stdout);
+});
+
+test('where the repository is: read off the file system at the top, asked of git elsewhere, the same answer', async () => {
+  const dir = conflictRepo();
+  git(dir, ['worktree', 'add', '-q', join(dir, 'wt')]);
+  const link = `${dir}-link`;
+  symlinkSync(dir, link);
+  try {
+    const truth = (cwd: string) => {
+      const [bare, gitDir, common, top] = git(cwd, ['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--git-common-dir', '--show-toplevel']).trim().split('\n');
+      return { bare: bare === 'true', gitDir, commonDir: realpathSync(resolve(cwd, common)), root: top };
+    };
+    for (const cwd of [dir, link, join(dir, 'shop'), join(dir, 'wt'), join(dir, 'wt', 'shop')]) {
+      const found = await repoPaths(cwd);
+      assert.ok(found, cwd);
+      assert.equal({ ...found, commonDir: realpathSync(found!.commonDir) }, truth(cwd), cwd);
+    }
+    assert.equal(await repoPaths(join(dir, '.git')), { bare: false, gitDir: realpathSync(join(dir, '.git')), commonDir: join(dir, '.git'), root: null });
+    assert.is(await repoPaths(tmpdir()), null);
+  } finally {
+    rmSync(link, { force: true });
+  }
 });
 
 test('--staged sees the index, not unstaged work', () => {

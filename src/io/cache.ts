@@ -11,7 +11,7 @@
  * another version of the parser is ignored and rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParsedMigration } from '../core/types.js';
@@ -61,11 +61,19 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 /** Write `data` to `file` atomically; failures (read-only git dir, full disk) are ignored. */
-async function writeAtomic(file: string, data: string): Promise<void> {
+async function writeAtomic(file: string, data: string | Iterable<string>): Promise<void> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(tmp, data);
+    if (typeof data === 'string') await writeFile(tmp, data);
+    else {
+      const handle = await open(tmp, 'w');
+      try {
+        for (const piece of data) await handle.writeFile(piece);
+      } finally {
+        await handle.close();
+      }
+    }
     await rename(tmp, file);
   } catch {
     await rm(tmp, { force: true }).catch(() => {});
@@ -200,9 +208,20 @@ export class ParseCache {
       for (const oid of entries.keys()) if (!this.decoded.get(oid)) entries.delete(oid);
     }
     for (const [oid, parsed] of this.added) entries.set(oid, parseToCacheText(parsed));
-    const out = [JSON.stringify({ format: CACHE_FORMAT, version: this.version })];
-    for (const [oid, text] of entries) out.push(`${oid}\t${text}`);
-    await writeAtomic(this.file, out.join('\n') + '\n');
+    // Written in pieces of about a megabyte: ten thousand entries are several megabytes, and one
+    // string of them all (and its bytes) would only be built to be thrown away.
+    const pieces = function* (version: string): Generator<string> {
+      let piece = `${JSON.stringify({ format: CACHE_FORMAT, version })}\n`;
+      for (const [oid, text] of entries) {
+        piece += `${oid}\t${text}\n`;
+        if (piece.length >= 1 << 20) {
+          yield piece;
+          piece = '';
+        }
+      }
+      if (piece) yield piece;
+    };
+    await writeAtomic(this.file, pieces(this.version));
     await rm(`${this.file}.log`, { force: true }).catch(() => {});
     this.added.clear();
   }

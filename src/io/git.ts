@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GitError } from '../errors.js';
 
@@ -140,21 +141,51 @@ export interface RepoPaths extends RepoInfo {
   commonDir: string;
 }
 
-/** `repoInfo` plus the common git directory, in one `git rev-parse`. Null outside a repository. */
+/**
+ * `repoInfo` plus the common git directory. Null outside a repository. Run from the top of an
+ * ordinary work tree (what a hook, CI and most people do), the answer is read off the file system
+ * as git's own discovery would find it; anywhere else, one `git rev-parse` says.
+ */
 export async function repoPaths(cwd: string): Promise<RepoPaths | null> {
-  let out: string;
-  try {
-    out = await gitText(['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--git-common-dir'], cwd);
-  } catch (e) {
-    if (e instanceof GitError) return null;
+  const here = repoAtTop(cwd);
+  if (here) return here;
+  // `--show-toplevel` fails in a bare repository and inside .git (exit 128), after printing the rest.
+  const { stdout, code } = await git(['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--git-common-dir', '--show-toplevel'], {
+    cwd,
+    okCodes: [128],
+  }).catch((e: unknown) => {
+    if (e instanceof GitError) return { stdout: Buffer.alloc(0), code: 128 };
     throw e;
-  }
-  const [bare, gitDir, common] = out.split('\n');
+  });
+  const [bare, gitDir, common, top] = stdout.toString('utf8').split('\n');
+  if (!gitDir || common === undefined) return null;
   const commonDir = path.resolve(cwd, common);
-  // `--show-toplevel` fails in a bare repository (and inside .git): ask separately.
   if (bare === 'true') return { bare: true, gitDir, commonDir, root: null };
-  const root = await gitText(['rev-parse', '--show-toplevel'], cwd).catch(() => '');
-  return { bare: false, gitDir, commonDir, root: root || null };
+  return { bare: false, gitDir, commonDir, root: (code === 0 && top) || null };
+}
+
+/**
+ * The repository whose work tree `cwd` is the top of, found as git finds it: `cwd/.git` is a
+ * directory that looks like a git directory (HEAD, objects/, refs/). Null whenever git could see
+ * something else: any GIT_* variable that moves the repository, a `.git` file (linked worktrees,
+ * submodules), or anything missing.
+ */
+function repoAtTop(cwd: string): RepoPaths | null {
+  const env = process.env;
+  if (env.GIT_DIR || env.GIT_WORK_TREE || env.GIT_COMMON_DIR || env.GIT_OBJECT_DIRECTORY || env.GIT_CEILING_DIRECTORIES) return null;
+  try {
+    const root = realpathSync.native(cwd);
+    const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+    if (!isDir(path.join(root, '.git'))) return null;
+    const gitDir = realpathSync.native(path.join(root, '.git'));
+    if (!statSync(path.join(gitDir, 'HEAD'), { throwIfNoEntry: false })?.isFile()) return null;
+    if (!isDir(path.join(gitDir, 'objects')) || !isDir(path.join(gitDir, 'refs'))) return null;
+    // A `commondir` file makes this a linked worktree's git directory; leave that to git.
+    if (statSync(path.join(gitDir, 'commondir'), { throwIfNoEntry: false })) return null;
+    return { bare: false, gitDir, commonDir: gitDir, root };
+  } catch {
+    return null;
+  }
 }
 
 /** `git merge-base a b`: the best common ancestor, or null for unrelated histories. */
@@ -289,7 +320,9 @@ export class BlobReader {
 
   constructor(private readonly cwd: string) {}
 
-  private start() {
+  /** Start git now rather than on the first read (it then opens the packs while the caller works). */
+  start(): void {
+    if (this.child || this.failure) return;
     const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     const err: Buffer[] = [];
     child.stderr.on('data', (b: Buffer) => err.push(b));
