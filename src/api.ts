@@ -3,14 +3,14 @@
  * Nothing here prints or exits.
  */
 import { analyze, sortFindings, type Analysis, type AppSummary, type Finding } from './core/findings.js';
-import { parseMigration } from './core/parse.js';
+import { parseMigration, provideSource } from './core/parse.js';
 import type { ParsedMigration } from './core/types.js';
 import { UsageError } from './errors.js';
 import { analyzeOptions, loadConfig, type Config } from './io/config.js';
 import { BlobReader, blobId, readBlobs, repoPaths } from './io/git.js';
 import { readSnapshot, type Snapshot, type SourceSpec } from './io/tree.js';
 import { cacheDir, ParseCache, ResultCache } from './io/cache.js';
-import { listState, parseListing, sourcePaths, type Listing } from './io/listing.js';
+import { blobSource, listState, parseListing, sourcePaths, withOperations, type Listing } from './io/listing.js';
 import { reportKey, type CachedReport, type PreparedState } from './io/report-cache.js';
 // Predictions and the branch scan load only when asked for: a pre-commit hook never needs them.
 import type { Prediction } from './io/predict.js';
@@ -109,6 +109,9 @@ export async function parseAllCached(snapshot: Snapshot, cache: ParseCache): Pro
     if (!result) {
       result = parseMigration(buf);
       cache.set(oid, result);
+    } else {
+      // The cache keeps no operations for most parses: these are read from the file, if asked for.
+      provideSource(result, buf);
     }
     parsed.set(p, result);
   }
@@ -198,7 +201,10 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
     const opening = ParseCache.open(dir);
     const dirs = listing.dirs;
     const cache = await opening;
-    const analysis = analyze(dirs, await parseListing(listing, cache, reader), analyzeOptions(config));
+    const parsed = await parseListing(listing, cache, reader);
+    const known = new Map<string, Buffer>();
+    for (const [p, content] of listing.contents) known.set(listing.files.get(p)!, content);
+    const analysis = await withOperations(cache, blobSource(reader, known), () => analyze(dirs, parsed, analyzeOptions(config)));
     // max_migration.txt files that disagree with the graph (`stale-lockfile`).
     withLockfiles(analysis, await readListedLockfiles(lockfilePaths(analysis), listing.files, listing.contents, reader));
     let result = report(listing.source, analysis);

@@ -40,24 +40,16 @@ function repo(n = 30): string {
 
 const cacheFile = (dir: string, name = 'parse') => join(dir, '.git', 'migcheck', name === 'parse' ? 'parse-v2.jsonl' : `${name}-v2.json`);
 
-/**
- * The parse cache snapshot: a header line, then `<blob id>\t<json>` per entry, where a parse with
- * its operations deferred is `<json of the rest>\t<json of the text>` (read here as one object
- * with `text`).
- */
+/** The parse cache snapshot: a header line, then `<blob id>\t<json>` per entry. */
 function readParse(dir: string): { header: { format: number; version: string }; entries: Map<string, Record<string, unknown>> } {
   const [head, ...lines] = readFileSync(cacheFile(dir), 'utf8').trim().split('\n');
   const entries = new Map<string, Record<string, unknown>>();
-  for (const line of lines) {
-    const [json, text] = line.slice(41).split('\t');
-    entries.set(line.slice(0, 40), { ...JSON.parse(json), ...(text === undefined ? {} : { text: JSON.parse(text) }) });
-  }
+  for (const line of lines) entries.set(line.slice(0, 40), JSON.parse(line.slice(41)));
   return { header: JSON.parse(head), entries };
 }
 
 function writeParse(dir: string, data: ReturnType<typeof readParse>): void {
-  const entry = ({ text, ...rest }: Record<string, unknown>) => (text === undefined ? JSON.stringify(rest) : `${JSON.stringify(rest)}\t${JSON.stringify(text)}`);
-  const lines = [JSON.stringify(data.header), ...[...data.entries].map(([oid, e]) => `${oid}\t${entry(e)}`)];
+  const lines = [JSON.stringify(data.header), ...[...data.entries].map(([oid, e]) => `${oid}\t${JSON.stringify(e)}`)];
   writeFileSync(cacheFile(dir), lines.join('\n') + '\n');
 }
 const check = (dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) => runCli(['check', '--format', 'json', ...args], { cwd: dir, env });
@@ -105,13 +97,70 @@ test('operations of cached parses are read when a finding needs them (clashing l
   const truth = verdict(check(dir, [], { MIGCHECK_CACHE: '0' }));
   assert.ok(truth.findings.some((f) => f[0] === 'operation-clash'), JSON.stringify(truth.findings));
   assert.equal(verdict(check(dir)), truth, 'cold');
-  // The parse cache holds the migrations with their operations unread (their text instead).
-  const entry = readParse(dir).entries.get(blob(dir, 'billing/migrations/0031_a.py'))!;
-  assert.is(entry.operations, undefined);
-  assert.match(String(entry.text), "name='total'");
-  // Analysed again from the parse cache alone: the operations are read from the cached text.
+  // The parse cache keeps no operations for migrations whose operations nothing asked for...
+  const entries = readParse(dir).entries;
+  assert.is(entries.get(blob(dir, 'billing/migrations/0030_step.py'))!.operations, undefined);
+  // ...and keeps those of the clashing leaves, which the check read.
+  assert.equal((entries.get(blob(dir, 'billing/migrations/0031_a.py'))!.operations as Array<{ kind: string }>).map((o) => o.kind), ['AddField']);
+  // Analysed again from a parse cache that has no operations at all: the blobs are read for them.
+  for (const [oid, entry] of entries) {
+    delete entry.operations;
+    entries.set(oid, entry);
+  }
+  writeParse(dir, { ...readParse(dir), entries });
   writeFileSync(cacheFile(dir, 'results'), '');
   assert.equal(verdict(check(dir)), truth, 'from the parse cache');
+});
+
+test('predictions on a parse cache without operations read the blobs they need: same answers as cold', () => {
+  const dir = repo();
+  const add = "        migrations.AddField(model_name='invoice', name='total', field=models.IntegerField(default=0)),\n";
+  // main: one leaf on 0030; feature: another, adding the same column (a clash once merged).
+  removeFiles(dir, ['billing/migrations/0031_b.py']);
+  writeFiles(dir, { 'billing/migrations/0031_a.py': migrationSource({ name: '0031_a', deps: [['billing', '0030_step']], ops: add }) });
+  commitAll(dir, 'main');
+  git(dir, ['checkout', '-q', '-b', 'feature', 'HEAD~1']);
+  removeFiles(dir, ['billing/migrations/0031_a.py']);
+  writeFiles(dir, { 'billing/migrations/0031_b.py': migrationSource({ name: '0031_b', deps: [['billing', '0030_step']], ops: add }) });
+  commitAll(dir, 'feature');
+  const answers = (env: NodeJS.ProcessEnv = {}) => {
+    const against = parseJsonReport<Report & { findings: Array<{ cause?: string }> }>(check(dir, ['--against', 'main'], env));
+    const scan = parseJsonReport<Report & { findings: Array<{ cause?: string }> }>(
+      runCli(['branches', '--target', 'main', '--format', 'json'], { cwd: dir, env: { NO_COLOR: '1', ...env } }),
+    );
+    return { against: against.findings.map((f) => [f.code, f.cause, f.migrations]), scan: scan.findings.map((f) => [f.code, f.cause, f.migrations]) };
+  };
+  const truth = answers({ MIGCHECK_CACHE: '0' });
+  assert.ok(truth.against.some((f) => f[1] === 'operation-clash'), JSON.stringify(truth));
+  assert.ok(truth.scan.some((f) => f[1] === 'operation-clash'), JSON.stringify(truth));
+  assert.equal(answers(), truth, 'cold');
+  // Forget every operation the cache kept: the warm runs must read the blobs again.
+  const data = readParse(dir);
+  for (const entry of data.entries.values()) delete entry.operations;
+  writeParse(dir, data);
+  for (const f of readdirSync(join(dir, '.git', 'migcheck'))) if (!f.startsWith('parse')) writeFileSync(join(dir, '.git', 'migcheck', f), '');
+  assert.equal(answers(), truth, 'warm, no operations cached');
+});
+
+test('commands that read whole trees (merge) give cached parses their files for the operations', () => {
+  const dir = repo();
+  const column = (field: string) => `        migrations.AddField(model_name='invoice', name='total', field=${field}),\n`;
+  writeFiles(dir, {
+    'billing/migrations/0031_a.py': migrationSource({ name: '0031_a', deps: [['billing', '0030_step']], ops: column('models.IntegerField(default=0)') }),
+    'billing/migrations/0031_b.py': migrationSource({ name: '0031_b', deps: [['billing', '0030_step']], ops: column('models.TextField()') }),
+  });
+  commitAll(dir, 'clash');
+  const merge = (env: NodeJS.ProcessEnv = {}) => {
+    const r = runCli(['merge', '--format', 'json', '--dry-run'], { cwd: dir, env: { MIGCHECK_NOW: '2026-11-23T04:47:00Z', TZ: 'UTC', ...env } });
+    return parseJsonReport<{ refused: Array<{ app: string; details: string[] }> }>(r).refused;
+  };
+  const truth = merge({ MIGCHECK_CACHE: '0' });
+  assert.equal(truth.map((x) => x.app), ['billing']);
+  check(dir);
+  const data = readParse(dir);
+  for (const entry of data.entries.values()) delete entry.operations;
+  writeParse(dir, data);
+  assert.equal(merge(), truth);
 });
 
 test('the result cache answers an unchanged state; any change to a migration misses it', () => {
@@ -175,10 +224,9 @@ test('a new migration appends one line to the journal; torn lines and other vers
   const log = `${cacheFile(dir)}.log`;
   const lines = readFileSync(log, 'utf8').trim().split('\n');
   assert.is(lines.length, 1);
-  // `<version>\t<blob id>\t<json>`, and `\t<json of the text>` when the operations are deferred.
-  const [version, oid, json, ...text] = lines[0].split('\t');
+  const [version, oid, json] = lines[0].split('\t');
   const parsed = JSON.parse(json);
-  const entry = () => [JSON.stringify(parsed), ...text].join('\t');
+  const entry = () => JSON.stringify(parsed);
   assert.is(oid, git(dir, ['hash-object', 'billing/migrations/0032_c.py']).trim());
   // A lie in the journal, in the running version, is believed (so the journal is read)...
   parsed.dependencies = [{ app: 'billing', name: '0031_a', line: 9 }];

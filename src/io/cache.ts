@@ -81,7 +81,7 @@ async function writeAtomic(file: string, data: string | Iterable<string>): Promi
 }
 
 /** How parses become cache lines and back (the parser's module, loaded with the cache). */
-type ParseCodec = Pick<typeof import('../core/parse.js'), 'parseToCacheText' | 'parseFromCacheText'>;
+type ParseCodec = Pick<typeof import('../core/parse.js'), 'parseToCacheText' | 'parseFromCacheText' | 'provideSource' | 'cacheKeyOf'>;
 
 /**
  * The parse cache is a snapshot (`parse-v2.jsonl`: a header line, then `<blob id>\t<json>` per
@@ -173,12 +173,27 @@ export class ParseCache {
       const text = this.raw.get(oid);
       hit = null;
       // A torn or corrupt entry gives null: the blob is parsed again.
-      if (text !== undefined && this.codec) hit = this.codec.parseFromCacheText(text);
+      if (text !== undefined && this.codec) hit = this.codec.parseFromCacheText(text, oid);
       this.decoded.set(oid, hit);
     }
     if (hit) this.stats.hits++;
     else this.stats.misses++;
     return hit ?? undefined;
+  }
+
+  /**
+   * Give parses handed out by this cache their blobs, so that their operations (which the cache
+   * does not keep) can be read. `read` gets blob ids and returns the blobs it found.
+   */
+  async provideSources(parses: readonly ParsedMigration[], read: (oids: string[]) => Promise<ReadonlyMap<string, Buffer>>): Promise<void> {
+    const codec = this.codec;
+    if (!codec || parses.length === 0) return;
+    const oids = parses.map((p) => codec.cacheKeyOf(p));
+    const blobs = await read([...new Set(oids.filter((o): o is string => o !== null))]);
+    parses.forEach((p, i) => {
+      const blob = oids[i] === null ? undefined : blobs.get(oids[i]!);
+      if (blob) codec.provideSource(p, blob);
+    });
   }
 
   set(oid: string, parsed: ParsedMigration): void {

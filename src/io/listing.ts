@@ -272,6 +272,41 @@ export async function parseBlobs(
   return parsed;
 }
 
+/**
+ * Run a pure computation over parses, some of which may come from the parse cache without their
+ * operations (it keeps the rest of each parse, and the blob id): when the computation asks for
+ * any of those, their blobs are read and it runs again, with the same inputs and now everything
+ * it needs. A computation that asks for none runs once.
+ */
+export async function withOperations<T>(
+  cache: ParseCache,
+  read: (oids: string[]) => Promise<ReadonlyMap<string, Buffer>>,
+  compute: () => T,
+): Promise<T> {
+  const { recordMissingOperations } = await import('../core/parse.js');
+  const first = recordMissingOperations(compute);
+  if (first.missing.length === 0) return first.value;
+  await cache.provideSources(first.missing, read);
+  const second = recordMissingOperations(compute);
+  if (second.missing.length > 0) throw new Error(`the blobs of ${second.missing.length} cached parses could not be read again`);
+  return second.value;
+}
+
+/** Blobs by id: from `known` contents first, then from git. */
+export function blobSource(reader: Pick<BlobReader, 'read'>, known: ReadonlyMap<string, Buffer>): (oids: string[]) => Promise<Map<string, Buffer>> {
+  return async (oids) => {
+    const out = new Map<string, Buffer>();
+    const fromGit: string[] = [];
+    for (const oid of oids) {
+      const content = known.get(oid);
+      if (content) out.set(oid, content);
+      else fromGit.push(oid);
+    }
+    if (fromGit.length) for (const [oid, blob] of await reader.read(fromGit)) out.set(oid, blob);
+    return out;
+  };
+}
+
 /** Parse every source module of a listing; the result is keyed by path, as `analyze` takes it. */
 export async function parseListing(
   listing: Listing,

@@ -13,7 +13,7 @@ import { mergeTextMessages } from '../messages.js';
 import type { ParseCache } from './cache.js';
 import { analyzeOptions, type Config } from './config.js';
 import { blobId, commitOfState, mergeBase, mergeFileText, mergeTrees, type BlobReader, type MergeTreeResult } from './git.js';
-import { commitFiles, dirsOf, parseBlobs, sourcePaths } from './listing.js';
+import { blobSource, commitFiles, dirsOf, parseBlobs, sourcePaths, withOperations } from './listing.js';
 import { resolveCommit } from './tree.js';
 
 /**
@@ -77,8 +77,15 @@ export class TreeAnalyzer {
     return byPath;
   }
 
-  async analyze(files: FileMap, dirs: readonly MigrationsDir[] = this.dirs(files)): Promise<Analysis> {
-    return analyze(dirs, await this.parse(dirs, files), analyzeOptions(this.config));
+  async analyze(files: FileMap, dirs: readonly MigrationsDir[] = this.dirs(files), labels?: Readonly<Record<string, string>>): Promise<Analysis> {
+    const parsed = await this.parse(dirs, files);
+    const options = { ...analyzeOptions(this.config), ...(labels ? { labels } : {}) };
+    return this.withOperations(() => analyze(dirs, parsed, options));
+  }
+
+  /** Run a pure computation over parses of this analyser (`withOperations`). */
+  withOperations<T>(compute: () => T): Promise<T> {
+    return withOperations(this.cache, blobSource(this.reader, this.known), compute);
   }
 
   /** The blob of `oid`, from git or from `known`. */
@@ -216,7 +223,7 @@ export async function predictMerge(analyzer: TreeAnalyzer, ours: OursState, targ
   });
   // Migrations this side adds that the target does not have yet: their irreversible steps.
   const fresh = new Set([...addedPaths(baseFiles, ours.files)].filter((p) => !theirsFiles.has(p)));
-  const irreversible = irreversibleAt(mergedAnalysis.projects, fresh, mergedAnalysis.findings);
+  const irreversible = await analyzer.withOperations(() => irreversibleAt(mergedAnalysis.projects, fresh, mergedAnalysis.findings));
   return {
     target,
     commit,

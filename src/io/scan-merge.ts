@@ -4,14 +4,14 @@
  * what git would do, and `git merge-tree` otherwise (see `needsGitMerge`); the merged tree is
  * analysed on the apps the change can affect (core/scope.ts), memoised by content.
  */
-import { analyze, type Analysis } from '../core/findings.js';
+import type { Analysis } from '../core/findings.js';
 import { otherFolderNames, type MigrationsDir } from '../core/layout.js';
 import { compareStrings } from '../core/order.js';
 import { branchConflicts, mergeChanges, OverlayMap, type BranchConflict, type FileConflict } from '../core/predict.js';
 import { dirInfo, migrationRefs, scopeApps, type DirInfo } from '../core/scope.js';
 import type { ParsedMigration } from '../core/types.js';
 import { digest, type FactCache, type ParseCache } from './cache.js';
-import { analyzeOptions, type Config } from './config.js';
+import type { Config } from './config.js';
 import { lsTreeWithFolders, type BlobReader, type TreeChange } from './git.js';
 import { dirsOf, relevantPath } from './listing.js';
 import { TreeAnalyzer, withMarkers } from './predict.js';
@@ -158,8 +158,7 @@ export class Scanner {
     const key = digest(sorted.flatMap((d) => [d.dir, d.project, String(d.hasInit), ...d.modules.map((m) => `${m.path}:${files.get(m.path)}`)]));
     let result = this.analyses.get(key);
     if (!result) {
-      const parsed = await this.analyzer.parse(sorted, files);
-      result = analyze(sorted, parsed, { ...analyzeOptions(this.options.config), labels });
+      result = await this.analyzer.analyze(files, sorted, labels);
       this.analyses.set(key, result);
     }
     return result;
