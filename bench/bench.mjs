@@ -3,8 +3,9 @@
 //
 //   node bench/bench.mjs [--apps 50] [--migrations 200] [--branches 50] [--runs 5] [--keep]
 //
-// About three minutes on a 2-core machine with the defaults. Django runs at most three times each
-// way (with and without __pycache__); everything else runs --runs times.
+// About three minutes on a 2-core machine with the defaults. Django runs --runs times with
+// __pycache__ (in turns with migcheck's check, cold then warm) and at most three times without;
+// everything else runs --runs times.
 //
 // Exit code 0 when every target passes, 1 otherwise.
 import { spawnSync } from 'node:child_process';
@@ -87,31 +88,38 @@ console.log(`generated ${repo} in ${ms(performance.now() - t)}\n`);
 const labels = made.apps.map((a) => a.label);
 const branchRefs = made.branches.map((b) => b.name);
 
-// --- node -e 0: the floor of any node CLI.
-const nodeFloor = timeIt(RUNS, process.execPath, ['-e', '0']);
+// This machine is shared and noisy: a figure and the one it is compared with are measured in
+// turns (A, B, A, B, ...), so that both medians come from the same minutes.
+const nodeSamples = [];
+const nodeOnce = () => nodeSamples.push(run(process.execPath, ['-e', '0']).elapsed);
 
-// --- Django 3.2: MigrationLoader + detect_conflicts, in process, on the same work tree.
+// --- Django 3.2: MigrationLoader + detect_conflicts, in process, on the same work tree; in turns
+// with migcheck's cold check and warm check (the cold run leaves the cache warm), which it is
+// compared with.
 const djangoArgs = [join(HERE, 'django_loader.py'), repo, ...labels];
+const check = ['check', '--format', 'json'];
 run(PYTHON, djangoArgs); // compiles every migration once (__pycache__), as a developer's machine has
-// Django takes seconds a run: three runs give its median (more with --runs below 3 only).
+const verdict = JSON.parse(run(process.execPath, [CLI, ...check]).stdout);
 const djangoRuns = [];
-for (let i = 0; i < Math.min(RUNS, 3); i++) {
+const coldSamples = [];
+const warmSamples = [];
+for (let i = 0; i < RUNS; i++) {
   const r = run(PYTHON, djangoArgs);
   djangoRuns.push({ total: r.elapsed, ...JSON.parse(r.stdout.trim().split('\n').pop()) });
+  clearCache();
+  coldSamples.push(run(process.execPath, [CLI, ...check]).elapsed);
+  warmSamples.push(run(process.execPath, [CLI, ...check]).elapsed);
 }
 const django = median(djangoRuns.map((r) => r.total));
+const cold = median(coldSamples);
+const warm = median(warmSamples);
 // And with nothing compiled yet (no __pycache__): Django's cold start, for migcheck's cold one.
 const djangoCold = timeIt(Math.min(RUNS, 3), PYTHON, djangoArgs, () => rmSync(pycache, { recursive: true, force: true }));
 const djangoLoader = median(djangoRuns.map((r) => r.loader_ms));
 const djangoPeak = median(djangoRuns.map((r) => r.peak_kb));
 
-// --- migcheck check on the work tree: cold (no cache), warm (cached report), and with a warm
-// parse cache but the report recomputed (what the first check after any change costs).
-const check = ['check', '--format', 'json'];
-const verdict = JSON.parse(run(process.execPath, [CLI, ...check]).stdout);
-const cold = timeIt(RUNS, process.execPath, [CLI, ...check], clearCache);
-run(process.execPath, [CLI, ...check]);
-const warm = timeIt(RUNS, process.execPath, [CLI, ...check]);
+// --- migcheck check on the work tree: cold and warm (above), and with a warm parse cache but the
+// report recomputed (what the first check after any change costs).
 const reanalysed = timeIt(RUNS, process.execPath, [CLI, ...check], clearResults);
 const coldPeak = peakNode([CLI, ...check], clearCache);
 const warmPeak = peakNode([CLI, ...check]);
@@ -125,7 +133,7 @@ const sameVerdict = JSON.stringify(ours) === JSON.stringify(djangoRuns[0].confli
 // --- pre-commit: `check --staged` as the hook runs it, on a commit that does not touch migrations
 // (the cached report), and on one that stages a new migration (parse one file, analyse again).
 run(process.execPath, [CLI, 'check', '--staged']);
-const staged = timeIt(RUNS, process.execPath, [CLI, 'check', '--staged']);
+const staged = timeIt(RUNS, process.execPath, [CLI, 'check', '--staged'], nodeOnce);
 const rng = mulberry32(7);
 let extra = 0;
 const stageNew = () => {
@@ -150,6 +158,7 @@ runTypical(['check', '--staged']);
 const typicalSamples = [];
 const typicalNewSamples = [];
 for (let i = 0; i < RUNS; i++) {
+  nodeOnce();
   let start = performance.now();
   runTypical(['check', '--staged']);
   typicalSamples.push(performance.now() - start);
@@ -161,6 +170,8 @@ for (let i = 0; i < RUNS; i++) {
   typicalNewSamples.push(performance.now() - start);
 }
 const typicalStaged = median(typicalSamples);
+// node -e 0, run in turns with the pre-commit figures it is compared with.
+const nodeFloor = median(nodeSamples);
 const typicalStagedNew = median(typicalNewSamples);
 
 // --- branches: every branch against main, warm parse cache; and the git floor: `git ls-tree -r`

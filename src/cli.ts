@@ -3,7 +3,6 @@
  * The command line: the only file that knows yargs and the only place that exits. Commands are
  * imported lazily so `--help` and hooks start fast.
  */
-import { redactUrl } from './core/dburl.js';
 import { MigcheckError, UsageError } from './errors.js';
 
 export interface Io {
@@ -23,12 +22,12 @@ function withCwd(io: Io, args: { cwd?: string }): Io {
 async function main(argv: string[]): Promise<number> {
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   // Git hooks run on every commit: `migcheck hook <name>` skips yargs and everything it does not need.
-  if (argv[0] === 'hook') return (await import('./commands/hook.js')).hookMain(argv.slice(1), io);
+  if (argv[0] === 'hook') return (await import('./commands/hook.js')).hookMain(argv.slice(1), io).catch((e: unknown) => reportError(e, io));
   // So do pre-commit hooks and CI that run `check` with plain flags: yargs costs more than the
   // check itself on a warm cache. Anything else (help, --against, a typo) goes through yargs.
   const plain = argv[0] === 'check' ? plainCheckArgs(argv.slice(1)) : null;
-  if (plain) return (await import('./commands/check.js')).checkCommand(plain, withCwd(io, plain));
-  const { default: yargs } = await import('yargs');
+  if (plain) return (await import('./commands/check.js')).checkCommand(plain, withCwd(io, plain)).catch((e: unknown) => reportError(e, io));
+  const [{ default: yargs }, { redactUrl }] = await Promise.all([import('yargs'), import('./core/dburl.js')]);
   let exitCode = 0;
   const run = async (args: { _: Array<string | number>; format?: string }, job: () => Promise<number>) => {
     // Annotations and SARIF describe findings on lines of files: only `check` reports those.
@@ -233,14 +232,21 @@ async function main(argv: string[]): Promise<number> {
     await cli.parseAsync();
   } catch (e) {
     if (e instanceof HandledExit) return 2;
-    if (e instanceof MigcheckError) {
-      io.stderr.write(`migcheck: ${redactUrl(e.message)}\n`);
-      return e.exitCode;
-    }
-    io.stderr.write(`migcheck: internal error: ${redactUrl((e as Error)?.stack ?? String(e))}\n`);
-    return 2;
+    return reportError(e, io);
   }
   return exitCode;
+}
+
+/** An error as the user sees it: ours as one line with its exit code, anything else as a bug (2). */
+async function reportError(e: unknown, io: Io): Promise<number> {
+  // A database URL in a message carries a password.
+  const { redactUrl } = await import('./core/dburl.js');
+  if (e instanceof MigcheckError) {
+    io.stderr.write(`migcheck: ${redactUrl(e.message)}\n`);
+    return e.exitCode;
+  }
+  io.stderr.write(`migcheck: internal error: ${redactUrl((e as Error)?.stack ?? String(e))}\n`);
+  return 2;
 }
 
 class HandledExit extends Error {}

@@ -27,6 +27,9 @@ test('an unknown ref is a usage error (exit 2) naming the ref', () => {
   const r = runCli(['check', '--ref', 'no-such-branch'], { cwd: repo() });
   assert.is(r.code, 2);
   assert.match(r.stderr, /unknown revision 'no-such-branch'/);
+  // One line, as any usage error: not a stack trace.
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.not.match(r.stderr, /internal error/);
   assert.is(r.stdout, '');
 });
 
@@ -39,9 +42,11 @@ test('a ref that looks like an option is refused', () => {
 test('--staged outside a git repository is a usage error', () => {
   const dir = tempDir();
   dirs.push(dir);
-  const r = runCli(['check', '--staged'], { cwd: dir });
-  assert.is(r.code, 2);
-  assert.match(r.stderr, /not a git repository/);
+  for (const args of [['check', '--staged'], ['check', '--staged', '--format', 'json'], ['check', '--staged', '--format=github', '--quiet']]) {
+    const r = runCli(args, { cwd: dir });
+    assert.is(r.code, 2);
+    assert.is(r.stderr, `migcheck: not a git repository: ${dir} (--staged and --ref read from git)\n`, args.join(' '));
+  }
 });
 
 test('outside git, the work tree is still checked', () => {

@@ -2,11 +2,6 @@ import type { Report } from '../api.js';
 import type { Io } from '../cli.js';
 import { colorEnabled, paint } from '../render/color.js';
 import { renderHuman } from '../render/human.js';
-import { renderGithub } from '../render/github.js';
-import { renderJson } from '../render/json.js';
-import { renderSarif } from '../render/sarif.js';
-import { VERSION } from '../version.js';
-import { renderPredictions } from '../render/predictions.js';
 import { cachedReport } from '../io/report-cache.js';
 
 export interface OutputOptions {
@@ -20,16 +15,18 @@ export function exitCodeFor(report: Pick<Report, 'summary'>, strict = false): nu
   return report.summary.errors > 0 || (strict && report.summary.warnings > 0) ? 1 : 0;
 }
 
-export function writeReport(report: Report, options: OutputOptions, io: Io): void {
+/** The report in its format. Renderers other than the default are loaded when asked for. */
+export async function writeReport(report: Report, options: OutputOptions, io: Io): Promise<void> {
   if (options.format === 'json') {
-    io.stdout.write(renderJson(report));
+    io.stdout.write((await import('../render/json.js')).renderJson(report));
     return;
   }
   if (options.format === 'github') {
-    io.stdout.write(renderGithub(report));
+    io.stdout.write((await import('../render/github.js')).renderGithub(report));
     return;
   }
   if (options.format === 'sarif') {
+    const [{ renderSarif }, { VERSION }] = await Promise.all([import('../render/sarif.js'), import('../version.js')]);
     io.stdout.write(renderSarif(report, VERSION));
     return;
   }
@@ -38,6 +35,7 @@ export function writeReport(report: Report, options: OutputOptions, io: Io): voi
   if (report.against) {
     const count = (target: string) =>
       report.findings.filter((f) => f.code === 'branch-conflict' && (f as { target?: string }).target === target).length;
+    const { renderPredictions } = await import('../render/predictions.js');
     io.stdout.write(renderPredictions(report.against, count, p, options.quiet));
   }
 }
@@ -54,7 +52,7 @@ export async function checkCommand(
   const report =
     cached ??
     (await (await import('../api.js')).check({ cwd: io.cwd, staged: options.staged, ref: options.ref, against, prepared: probe?.prepared }));
-  writeReport(report, options, io);
+  await writeReport(report, options, io);
   if (options.verbose) {
     const migrations = report.apps.reduce((n, a) => n + a.migrations, 0);
     io.stderr.write(

@@ -20,7 +20,7 @@ import { compareStrings } from '../core/order.js';
 import type { ParsedMigration } from '../core/types.js';
 import type { ParseCache } from './cache.js';
 import { blobId, changedInWorktree, git, lsTree, type BlobReader, type TreeEntry } from './git.js';
-import { resolveCommit, type ScanFilter, type SourceSpec } from './tree.js';
+import type { ScanFilter, SourceSpec } from './tree.js';
 
 export interface Listing {
   /** 'worktree', 'index', or the ref as the user gave it. */
@@ -200,6 +200,7 @@ export async function listState(spec: SourceSpec, root: string, filter: ScanFilt
   let listed: Listed;
   let commit: string | null;
   if (spec.kind === 'ref') {
+    const { resolveCommit } = await import('./tree.js');
     commit = await resolveCommit(spec.ref, root);
     const files = await commitFiles(commit, root);
     listed = { fingerprint: sha1(['ref', ...[...files].map(([p, oid]) => `${p}\t${oid}`)]), files: () => files, contents: new Map() };
