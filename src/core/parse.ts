@@ -192,10 +192,6 @@ class DeferredParse implements ParsedMigration {
     if (this.#operations === null && this.#text === null) this.#module = module;
   }
 
-  lacksSource(): boolean {
-    return this.#operations === null && this.#text === null && this.#module === null;
-  }
-
   key(): string | null {
     return this.#key;
   }
