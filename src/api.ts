@@ -82,13 +82,18 @@ export async function locate(
   cwd: string,
   spec: SourceSpec,
   overrides: Partial<Config> = {},
-): Promise<{ root: string; config: Config; commonDir: string | null }> {
+): Promise<{ root: string; config: Config; commonDir: string | null; gitDir: string | null }> {
   const info = await repoPaths(cwd);
   if (!info && spec.kind !== 'worktree') throw new UsageError(`not a git repository: ${cwd} (--staged and --ref read from git)`);
   if (info?.bare && spec.kind !== 'ref') throw new UsageError('this is a bare repository: it has no work tree or index; use --ref <branch>');
   const root = info ? (info.root ?? info.gitDir) : cwd;
   const config = { ...(await loadConfig(info?.root ?? (info ? null : cwd))), ...overrides };
-  return { root, config, commonDir: info?.commonDir ?? null };
+  return { root, config, commonDir: info?.commonDir ?? null, gitDir: info?.gitDir ?? null };
+}
+
+/** Where the index file is, for `listState` to read it directly. */
+function repoOf(gitDir: string | null, commonDir: string | null): { gitDir: string; commonDir: string } | undefined {
+  return gitDir && commonDir ? { gitDir, commonDir } : undefined;
 }
 
 export function parseAll(contents: ReadonlyMap<string, Buffer>): Map<string, ParsedMigration> {
@@ -142,10 +147,10 @@ async function snapshotOf(listing: Listing): Promise<Snapshot> {
 /** Read one state of the repository and analyse it. */
 export async function loadState(options: CheckOptions = {}): Promise<State> {
   const spec = sourceSpec(options);
-  const { root, config, commonDir } = await locate(options.cwd ?? process.cwd(), spec, options.config);
+  const { root, config, commonDir, gitDir } = await locate(options.cwd ?? process.cwd(), spec, options.config);
   // In git, the same listing `check` uses (so both see the same files: gitignored folders are
   // skipped alike); outside git, a walk of the folder.
-  const snapshot = commonDir ? await snapshotOf(await listState(spec, root, config, false)) : await readSnapshot(spec, root, config);
+  const snapshot = commonDir ? await snapshotOf(await listState(spec, root, config, false, repoOf(gitDir, commonDir))) : await readSnapshot(spec, root, config);
   const dir = options.cache === false ? null : cacheDir(commonDir);
   const cache = await ParseCache.open(dir);
   const parsed = dir ? await parseAllCached(snapshot, cache) : parseAll(snapshot.contents);
@@ -178,7 +183,7 @@ export function report(source: string, analysis: Pick<Analysis, 'apps' | 'findin
 export async function check(options: CheckOptions = {}): Promise<Report> {
   const spec = sourceSpec(options);
   const prepared = options.prepared && !options.config ? options.prepared : null;
-  const { root, config, commonDir } = prepared ?? (await locate(options.cwd ?? process.cwd(), spec, options.config));
+  const { root, config, commonDir, gitDir } = prepared ?? (await locate(options.cwd ?? process.cwd(), spec, options.config));
   if (!commonDir) {
     // A work tree outside git: read and parse everything.
     const snapshot = await readSnapshot(spec, root, config);
@@ -188,7 +193,7 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
   const dir = options.cache === false ? null : cacheDir(commonDir);
   const against = options.against ?? [];
   // The probe listed without the base commit, which only merge predictions need.
-  const listing = prepared && against.length === 0 ? prepared.listing : await listState(spec, root, config, against.length > 0);
+  const listing = prepared && against.length === 0 ? prepared.listing : await listState(spec, root, config, against.length > 0, repoOf(gitDir, commonDir));
   const results = await ResultCache.open<CachedReport>(against.length ? null : dir, 'results');
   const key = reportKey(config, listing);
   const hit = results.get(key);

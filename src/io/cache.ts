@@ -11,7 +11,7 @@
  * another version of the parser is ignored and rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParsedMigration } from '../core/types.js';
@@ -27,6 +27,8 @@ let versionMemo: string | null = null;
 /**
  * A digest of the code that turns blobs into parses and reports (every module in `core/`): a new
  * parser or new graph rules invalidate both caches by themselves, with no version to remember.
+ * The files are known by name, size and modification time, not read: this runs on every check,
+ * the cached ones included, and stat is what a build or an edit always changes.
  */
 export async function codeVersion(): Promise<string> {
   if (versionMemo) return versionMemo;
@@ -36,8 +38,8 @@ export async function codeVersion(): Promise<string> {
   const hash = createHash('sha1').update(`format ${CACHE_FORMAT}\n`);
   try {
     const names = (await readdir(coreDir)).filter((n) => n.endsWith(ext)).sort();
-    const contents = await Promise.all(names.map((n) => readFile(path.join(coreDir, n))));
-    names.forEach((n, i) => hash.update(`${n}\0${contents[i].length}\0`).update(contents[i]));
+    const stats = await Promise.all(names.map((n) => stat(path.join(coreDir, n))));
+    names.forEach((n, i) => hash.update(`${n}\0${stats[i].size}\0${stats[i].mtimeMs}\n`));
   } catch {
     // An unusual install: fall back to a per-process version (the cache is then never reused).
     hash.update(String(process.pid) + String(Date.now()));

@@ -20,6 +20,7 @@ import { compareStrings } from '../core/order.js';
 import type { ParsedMigration } from '../core/types.js';
 import type { ParseCache } from './cache.js';
 import { blobId, changedInWorktree, git, lsTree, type BlobReader, type TreeEntry } from './git.js';
+import { readRepositoryIndex } from './index-file.js';
 import type { ScanFilter, SourceSpec } from './tree.js';
 
 export interface Listing {
@@ -196,7 +197,14 @@ async function listWorktree(root: string): Promise<Listed> {
  * the commit the state builds on (merge predictions need it; a plain check does not). Paths, ids
  * and folders are worked out on first use: a cached report needs only the fingerprint.
  */
-export async function listState(spec: SourceSpec, root: string, filter: ScanFilter, withCommit = true): Promise<Listing> {
+export async function listState(
+  spec: SourceSpec,
+  root: string,
+  filter: ScanFilter,
+  withCommit = true,
+  /** Where the index is (the git directory, and the common one for the config): read directly. */
+  repo?: { gitDir: string; commonDir: string },
+): Promise<Listing> {
   let listed: Listed;
   let commit: string | null;
   if (spec.kind === 'ref') {
@@ -205,7 +213,10 @@ export async function listState(spec: SourceSpec, root: string, filter: ScanFilt
     const files = await commitFiles(commit, root);
     listed = { fingerprint: sha1(['ref', ...[...files].map(([p, oid]) => `${p}\t${oid}`)]), files: () => files, contents: new Map() };
   } else if (spec.kind === 'index') {
-    const [raw, head] = await Promise.all([lsRelevantRaw(root), withCommit ? headCommit(root) : null]);
+    // The index file itself, when it can be read with certainty; else git's listing of it (the
+    // same bytes either way).
+    const direct = repo ? readRepositoryIndex(repo.gitDir, repo.commonDir, relevantPath) : null;
+    const [raw, head] = await Promise.all([direct ?? lsRelevantRaw(root), withCommit ? headCommit(root) : null]);
     listed = listIndex(raw);
     commit = head;
   } else {

@@ -29,6 +29,7 @@ export interface PreparedState {
   root: string;
   config: Config;
   commonDir: string;
+  gitDir: string;
   listing: Listing;
 }
 
@@ -49,9 +50,9 @@ export async function cachedReport(options: {
     if (info.bare && spec.kind !== 'ref') return none;
     const root = info.root ?? info.gitDir;
     const config = { ...(await loadConfig(info.root)), ...options.config };
-    const [listing, results] = await Promise.all([listState(spec, root, config, false), ResultCache.open<CachedReport>(dir, 'results')]);
+    const [listing, results] = await Promise.all([listState(spec, root, config, false, { gitDir: info.gitDir, commonDir: info.commonDir }), ResultCache.open<CachedReport>(dir, 'results')]);
     const hit = results.get(reportKey(config, listing));
-    const prepared = { root, config, commonDir: info.commonDir, listing };
+    const prepared = { root, config, commonDir: info.commonDir, gitDir: info.gitDir, listing };
     if (!hit) return { report: null, prepared };
     return { report: { version: 1, source: listing.source, apps: hit.apps, findings: hit.findings, summary: hit.summary }, prepared };
   } catch {
