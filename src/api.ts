@@ -10,7 +10,7 @@ import { analyzeOptions, loadConfig, type Config } from './io/config.js';
 import { BlobReader, blobId, readBlobs, repoPaths } from './io/git.js';
 import { readSnapshot, type Snapshot, type SourceSpec } from './io/tree.js';
 import { cacheDir, ParseCache, ResultCache } from './io/cache.js';
-import { blobSource, listState, parseListing, sourcePaths, withOperations, type Listing } from './io/listing.js';
+import { blobSource, contentsByOid, listState, parseListing, sourcePaths, withOperations, type Listing } from './io/listing.js';
 import { reportKey, type CachedReport, type PreparedState } from './io/report-cache.js';
 // Predictions and the branch scan load only when asked for: a pre-commit hook never needs them.
 import type { Prediction } from './io/predict.js';
@@ -207,16 +207,15 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
     const dirs = listing.dirs;
     const cache = await opening;
     const parsed = await parseListing(listing, cache, reader);
-    const known = new Map<string, Buffer>();
-    for (const [p, content] of listing.contents) known.set(listing.files.get(p)!, content);
-    const analysis = await withOperations(cache, blobSource(reader, known), () => analyze(dirs, parsed, analyzeOptions(config)));
+    const read = blobSource(reader, contentsByOid(listing));
+    const analysis = await withOperations(cache, read, () => analyze(dirs, parsed, analyzeOptions(config)));
     // max_migration.txt files that disagree with the graph (`stale-lockfile`).
     withLockfiles(analysis, await readListedLockfiles(lockfilePaths(analysis), listing.files, listing.contents, reader));
     let result = report(listing.source, analysis);
     if (against.length) {
       const { predictMerge, TreeAnalyzer } = await import('./io/predict.js');
       const analyzer = new TreeAnalyzer(root, config, cache, reader);
-      for (const [p, content] of listing.contents) analyzer.known.set(listing.files.get(p)!, content);
+      for (const [oid, content] of contentsByOid(listing)) analyzer.known.set(oid, content);
       const predictions: Prediction[] = [];
       for (const target of against) {
         predictions.push(

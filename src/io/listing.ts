@@ -319,6 +319,13 @@ export function blobSource(reader: Pick<BlobReader, 'read'>, known: ReadonlyMap<
   };
 }
 
+/** The contents a listing read itself (work-tree files that differ from the index), by blob id. */
+export function contentsByOid(listing: Pick<Listing, 'contents' | 'files'>): Map<string, Buffer> {
+  const known = new Map<string, Buffer>();
+  for (const [p, content] of listing.contents) known.set(listing.files.get(p)!, content);
+  return known;
+}
+
 /** Parse every source module of a listing; the result is keyed by path, as `analyze` takes it. */
 export async function parseListing(
   listing: Listing,
@@ -326,13 +333,11 @@ export async function parseListing(
   reader: Pick<BlobReader, 'readEach'>,
 ): Promise<Map<string, ParsedMigration>> {
   const paths = sourcePaths(listing.dirs);
-  const known = new Map<string, Buffer>();
-  for (const [p, content] of listing.contents) known.set(listing.files.get(p)!, content);
   const byOid = await parseBlobs(
     paths.map((p) => listing.files.get(p)!),
     cache,
     reader,
-    known,
+    contentsByOid(listing),
   );
   const parsed = new Map<string, ParsedMigration>();
   for (const p of paths) {
