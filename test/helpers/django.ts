@@ -52,12 +52,22 @@ export function requireDjango(): void {
 
 /** Ask Django about every tree, in one python process. Results are in the order of `trees`. */
 export function djangoVerdicts(trees: OracleTree[]): Promise<Verdict[]> {
+  return askDjango<Verdict>(
+    ORACLE_SCRIPT,
+    trees.map((t) => ({ root: t.root, apps: t.apps, settings: t.settings ?? {}, contrib: t.contrib ?? true })),
+  );
+}
+
+/**
+ * Run one of the Python oracle scripts on many trees: `{"trees": [...]}` on stdin, `{"results":
+ * [...]}` on stdout, one result per tree, in order.
+ */
+export function askDjango<T>(script: string, trees: unknown[]): Promise<T[]> {
   requireDjango();
-  const request = JSON.stringify({
-    trees: trees.map((t) => ({ root: t.root, apps: t.apps, settings: t.settings ?? {}, contrib: t.contrib ?? true })),
-  });
+  const name = script.slice(script.lastIndexOf('/') + 1);
+  const request = JSON.stringify({ trees });
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [ORACLE_SCRIPT], {
+    const child = spawn(PYTHON, [script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // A fixed hash seed keeps Django's set-ordered walks (and so its messages) reproducible.
       env: { ...process.env, PYTHONHASHSEED: '0', PYTHONDONTWRITEBYTECODE: '1' },
@@ -70,17 +80,15 @@ export function djangoVerdicts(trees: OracleTree[]): Promise<Verdict[]> {
     child.on('close', (code) => {
       const stderr = Buffer.concat(err).toString('utf8');
       if (code !== 0) {
-        reject(new Error(`django_oracle.py exited with ${code}:\n${stderr}`));
+        reject(new Error(`${name} exited with ${code}:\n${stderr}`));
         return;
       }
       try {
-        const response = JSON.parse(Buffer.concat(out).toString('utf8')) as { results: Verdict[] };
-        if (response.results.length !== trees.length) {
-          throw new Error(`asked about ${trees.length} trees, got ${response.results.length} answers`);
-        }
-        resolve(response.results);
+        const { results } = JSON.parse(Buffer.concat(out).toString('utf8')) as { results: T[] };
+        if (results.length !== trees.length) throw new Error(`asked about ${trees.length} trees, got ${results.length} answers`);
+        resolve(results);
       } catch (e) {
-        reject(new Error(`django_oracle.py gave an unreadable answer: ${(e as Error).message}\n${stderr}`));
+        reject(new Error(`${name} gave an unreadable answer: ${(e as Error).message}\n${stderr}`));
       }
     });
     child.stdin.end(request);

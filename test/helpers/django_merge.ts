@@ -1,9 +1,8 @@
 // Django's `makemigrations --merge` (and a loader + `migrate --plan` check) for many trees in one
 // python process: see django_merge.py.
-import { spawn } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PYTHON, requireDjango, type DjangoError, type OracleApp } from './django.js';
+import { askDjango, type DjangoError, type OracleApp } from './django.js';
 
 export const MERGE_ORACLE = fileURLToPath(new URL('./django_merge.py', import.meta.url));
 
@@ -32,9 +31,9 @@ export interface MergeAnswer {
 }
 
 export function djangoMerge(trees: MergeTree[]): Promise<MergeAnswer[]> {
-  requireDjango();
-  const request = JSON.stringify({
-    trees: trees.map((t) => ({
+  return askDjango<MergeAnswer>(
+    MERGE_ORACLE,
+    trees.map((t) => ({
       root: t.root,
       apps: t.apps,
       settings: t.settings ?? {},
@@ -47,30 +46,7 @@ export function djangoMerge(trees: MergeTree[]): Promise<MergeAnswer[]> {
       time_zone: t.timeZone ?? 'UTC',
       use_tz: t.useTz ?? false,
     })),
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [MERGE_ORACLE], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONHASHSEED: '0', PYTHONDONTWRITEBYTECODE: '1' },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code !== 0) return reject(new Error(`django_merge.py exited with ${code}:\n${stderr}`));
-      try {
-        const { results } = JSON.parse(Buffer.concat(out).toString('utf8')) as { results: MergeAnswer[] };
-        if (results.length !== trees.length) throw new Error(`asked about ${trees.length} trees, got ${results.length}`);
-        resolve(results);
-      } catch (e) {
-        reject(new Error(`django_merge.py gave an unreadable answer: ${(e as Error).message}\n${stderr}`));
-      }
-    });
-    child.stdin.end(request);
-  });
+  );
 }
 
 /** A copy of a tree, so Django and migcheck each write into their own. */
