@@ -4,7 +4,6 @@
 // bin) predicts the merge; then `git merge` really merges, and Django 3.2 judges the tree it left
 // (conflict markers included). The predicted verdict must be Django's. `branches` (the scoped
 // scan, in process) must report the same branch conflicts as `check --against` (whole trees).
-import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -12,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { branches } from '../src/api.js';
 import { describeBoth, disagreement, djangoOutcome, type ReportLike } from './helpers/compare.js';
 import { djangoVerdicts, requireDjango, type Verdict } from './helpers/django.js';
-import { CLI, gitAsync, inPool, removeDir, tempDir, writeFiles } from './helpers/repo.js';
+import { gitAsync, inPool, removeDir, runCliAsync, tempDir, writeFiles } from './helpers/repo.js';
 import { appDir, mulberry32, randomTreeSpec, treeFiles, type AppSpec, type MigrationSpec, type TreeSpec } from './helpers/trees.js';
 
 /** Seeds 1..N; MIGCHECK_BRANCH_PAIRS overrides N (default 120). */
@@ -117,18 +116,6 @@ interface Finding {
   cause?: string;
 }
 
-function runCliAsync(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 2, stdout, stderr }));
-  });
-}
-
 async function makeCase(root: string, seed: number): Promise<Case> {
   const dir = join(root, `seed-${seed}`);
   const base = randomTreeSpec(seed);
@@ -167,7 +154,7 @@ test(`${COUNT} random branch pairs: predicted, then really merged and judged by 
   const seeds = Array.from({ length: COUNT }, (_, i) => i + 1);
   await inPool(seeds, 3, async (seed) => {
     const c = await makeCase(root, seed);
-    const r = await runCliAsync(['check', '--ref', 'feature', '--against', 'main', '--format', 'json'], c.dir);
+    const r = await runCliAsync(['check', '--ref', 'feature', '--against', 'main', '--format', 'json'], { cwd: c.dir });
     c.report = { code: r.code, json: JSON.parse(r.stdout || 'null'), stderr: r.stderr };
     // Keep the branch as it was for the scan below, then really merge (feature is checked out),
     // leaving conflict markers if any.

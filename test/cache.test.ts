@@ -1,11 +1,10 @@
 // The parse cache and the result cache under <git-common-dir>/migcheck: used when valid, ignored
 // and rebuilt when corrupt or stale, safe when two runs write at once, shared by worktrees.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CLI, commitAll, git, makeRepo, parseJsonReport, removeDir, removeFiles, runCli, tempDir, writeFiles, type CliResult } from './helpers/repo.js';
+import { commitAll, git, makeRepo, parseJsonReport, removeDir, removeFiles, runCli, runCliAsync, tempDir, writeFiles, type CliResult } from './helpers/repo.js';
 import { migrationSource } from './helpers/trees.js';
 
 const test = suite('cache');
@@ -124,8 +123,9 @@ test('predictions on a parse cache without operations read the blobs they need: 
   writeFiles(dir, { 'billing/migrations/0031_b.py': migrationSource({ name: '0031_b', deps: [['billing', '0030_step']], ops: add }) });
   commitAll(dir, 'feature');
   const answers = (env: NodeJS.ProcessEnv = {}) => {
-    const against = parseJsonReport<Report & { findings: Array<{ cause?: string }> }>(check(dir, ['--against', 'main'], env));
-    const scan = parseJsonReport<Report & { findings: Array<{ cause?: string }> }>(
+    type Predicted = { findings: Array<Report['findings'][number] & { cause?: string }> };
+    const against = parseJsonReport<Predicted>(check(dir, ['--against', 'main'], env));
+    const scan = parseJsonReport<Predicted>(
       runCli(['branches', '--target', 'main', '--format', 'json'], { cwd: dir, env: { NO_COLOR: '1', ...env } }),
     );
     return { against: against.findings.map((f) => [f.code, f.cause, f.migrations]), scan: scan.findings.map((f) => [f.code, f.cause, f.migrations]) };
@@ -241,18 +241,6 @@ test('a new migration appends one line to the journal; torn lines and other vers
   assert.equal(verdict(check(dir)), expected);
 });
 
-function runAsync(args: string[], cwd: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 2, stdout, stderr }));
-  });
-}
-
 test('two runs at once (two hooks) both answer right and leave a valid cache', async () => {
   const dir = repo(300);
   git(dir, ['branch', 'other']);
@@ -260,9 +248,9 @@ test('two runs at once (two hooks) both answer right and leave a valid cache', a
   for (let round = 0; round < 3; round++) {
     removeDir(join(dir, '.git', 'migcheck'));
     const runs = await Promise.all([
-      runAsync(['check', '--format', 'json', '--staged'], dir),
-      runAsync(['check', '--format', 'json', '--ref', 'other'], dir),
-      runAsync(['check', '--format', 'json'], dir),
+      runCliAsync(['check', '--format', 'json', '--staged'], { cwd: dir }),
+      runCliAsync(['check', '--format', 'json', '--ref', 'other'], { cwd: dir }),
+      runCliAsync(['check', '--format', 'json'], { cwd: dir }),
     ]);
     for (const r of runs) assert.equal(verdict(r), expected, r.stderr);
     assert.is(readParse(dir).entries.size, 302);

@@ -9,6 +9,8 @@ export interface FindingLike {
   message?: string;
   file?: string | null;
   line?: number | null;
+  /** `branch-conflict` findings: what the merge breaks. */
+  cause?: string;
 }
 
 export interface ReportLike {

@@ -1,5 +1,5 @@
 // Real temporary git repositories, and the real migcheck bin run as a separate process.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -137,6 +137,21 @@ export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.Process
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd, encoding: 'utf8', env });
   if (r.error) throw r.error;
   return { code: r.status ?? (r.signal ? 128 : 2), stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `runCli` without blocking: for runs that must overlap (two hooks at once, many trees). */
+export function runCliAsync(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 2), stdout, stderr }));
+  });
 }
 
 /** Parse the JSON report `check --format json` printed, with the process output in the error. */
