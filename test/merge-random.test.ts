@@ -2,13 +2,12 @@
 // (in-process, and for a handful of trees the real CLI) on copies of the same tree must write the
 // same bytes, or refuse with the same words. Then Django loads migcheck's result: no conflict in
 // the merged apps, and `migrate --plan` runs on SQLite.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mergeMigrations, type MergeResult } from '../src/commands/merge.js';
 import { djangoMerge, type MergeAnswer, type MergeTree } from './helpers/django_merge.js';
-import { removeDir, runCli, tempDir, writeFiles } from './helpers/repo.js';
+import { listFiles, newFiles, removeDir, runCli, tempDir, writeFiles } from './helpers/repo.js';
 import { mulberry32, oracleTree, randomTreeSpec, writeTree, type MigrationSpec, type TreeSpec } from './helpers/trees.js';
 
 const WANTED = 200;
@@ -82,24 +81,7 @@ function conflictSpec(seed: number): { spec: TreeSpec; options: Options } {
   return { spec, options };
 }
 
-function listFiles(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else out.set(relative(root, full).split(sep).join('/'), readFileSync(full, 'utf8'));
-    }
-  };
-  walk(root);
-  return out;
-}
 
-function newFiles(before: Map<string, string>, root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [p, text] of [...listFiles(root)].sort()) if (before.get(p) !== text) out[p] = text;
-  return out;
-}
 
 function djangoRequest(c: Case): MergeTree {
   return {
@@ -130,7 +112,7 @@ async function runOurs(c: Case): Promise<void> {
   } catch (e) {
     c.error = (e as Error).message;
   }
-  c.created = newFiles(before, c.ours);
+  c.created = newFiles(before, listFiles(c.ours));
 }
 
 const base = tempDir('migcheck-merge-random-');
@@ -219,7 +201,7 @@ test(`the real CLI on ${CLI_TREES} of the trees writes what the library wrote`, 
     const tz = c.options.zoneInSettings ? 'Etc/GMT+12' : c.options.zone;
     const r = runCli(['--cwd', dir, ...args], { cwd: base, env: { MIGCHECK_NOW: NOW, TZ: tz } });
     assert.is(r.code, 0, `seed ${c.seed}: ${r.stderr}`);
-    assert.equal(newFiles(before, dir), c.created, `seed ${c.seed}`);
+    assert.equal(newFiles(before, listFiles(dir)), c.created, `seed ${c.seed}`);
     assert.equal(r.stdout.split('\n').filter(Boolean).sort(), Object.keys(c.created).map((p) => `Created ${p}`).sort());
   }
 });

@@ -1,12 +1,11 @@
 // Named conflict shapes, each written twice: Django 3.2's `makemigrations --merge --noinput` writes
 // into one copy, the real `migcheck merge` process into the other, and the files must be the same
 // bytes. Then Django's loader reads migcheck's result: no conflict left, and `migrate --plan` runs.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { djangoMerge, type MergeAnswer, type MergeTree } from './helpers/django_merge.js';
-import { removeDir, runCli, tempDir, writeFiles, type CliResult } from './helpers/repo.js';
+import { listFiles, newFiles, removeDir, runCli, tempDir, writeFiles, type CliResult } from './helpers/repo.js';
 import { oracleTree, writeTree, type MigrationSpec, type TreeSpec } from './helpers/trees.js';
 
 const NOW = '2026-11-23T04:47:00Z';
@@ -295,24 +294,7 @@ const SHAPES: Record<string, Shape> = {
   },
 };
 
-function listFiles(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else out.set(relative(root, full).split(sep).join('/'), readFileSync(full, 'utf8'));
-    }
-  };
-  walk(root);
-  return out;
-}
 
-function newFiles(before: Map<string, string>, after: Map<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [p, text] of [...after].sort()) if (before.get(p) !== text) out[p] = text;
-  return out;
-}
 
 interface Case {
   name: string;

@@ -1,8 +1,8 @@
 // Real temporary git repositories, and the real migcheck bin run as a separate process.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The migcheck checkout these tests belong to. */
@@ -163,4 +163,25 @@ export function parseJsonReport<T = unknown>(result: CliResult): T {
       `expected a JSON report on stdout (exit ${result.code})\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
     );
   }
+}
+
+/** Every file under `root` (`/` paths relative to it) with its text. */
+export function listFiles(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else out.set(relative(root, full).split(sep).join('/'), readFileSync(full, 'utf8'));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** The files of `after` that `before` did not have, or had with other text, in path order. */
+export function newFiles(before: Map<string, string>, after: Map<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [p, text] of [...after].sort()) if (before.get(p) !== text) out[p] = text;
+  return out;
 }
