@@ -96,7 +96,7 @@ function nearestProject(dir: string, projects: Set<string>): string {
  * its Django project: what `inferLabel` takes as `otherFolders`. A name two folders share counts
  * for both.
  */
-export function otherFolderNames(dirs: readonly MigrationsDir[]): (dir: MigrationsDir) => Set<string> {
+export function otherFolderNames(dirs: readonly MigrationsDir[]): (dir: MigrationsDir) => ReadonlySet<string> {
   const counts = new Map<string, Map<string, number>>();
   for (const d of dirs) {
     let inProject = counts.get(d.project);
@@ -104,11 +104,17 @@ export function otherFolderNames(dirs: readonly MigrationsDir[]): (dir: Migratio
     const name = basename(dirname(d.dir));
     inProject.set(name, (inProject.get(name) ?? 0) + 1);
   }
+  // Asked for once per folder and again by each cache key built from it: worked out once.
+  const memo = new Map<MigrationsDir, Set<string>>();
   return (dir) => {
-    const inProject = counts.get(dir.project) ?? new Map<string, number>();
-    const others = new Set(inProject.keys());
-    const own = basename(dirname(dir.dir));
-    if ((inProject.get(own) ?? 0) <= 1) others.delete(own);
+    let others = memo.get(dir);
+    if (!others) {
+      const inProject = counts.get(dir.project) ?? new Map<string, number>();
+      others = new Set(inProject.keys());
+      const own = basename(dirname(dir.dir));
+      if ((inProject.get(own) ?? 0) <= 1) others.delete(own);
+      memo.set(dir, others);
+    }
     return others;
   };
 }

@@ -64,7 +64,7 @@ export interface TargetTree {
   managePaths: string[];
   infos: Map<string, DirInfo>;
   /** The app folder names of the other migrations folders of a folder's project (label inference). */
-  othersOf: (dir: MigrationsDir) => Set<string>;
+  othersOf: (dir: MigrationsDir) => ReadonlySet<string>;
 }
 
 /** The target with another branch merged in (for pairs). */
