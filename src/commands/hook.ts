@@ -16,7 +16,7 @@ import type { Finding } from '../core/findings.js';
 import { HOOKS, isHookName, type HookName } from '../core/hookfile.js';
 import { sortStrings } from '../core/order.js';
 import type { OnConflict } from '../io/config.js';
-import { git } from '../io/git.js';
+import { git, repoPaths } from '../io/git.js';
 import { hookMessages } from '../messages.js';
 
 /** Hooks whose job is to stop git; the others report and let git go on whatever happens. */
@@ -293,9 +293,8 @@ async function workTree(cwd: string, env: NodeJS.ProcessEnv): Promise<{ root: st
       // No .git here: ask git.
     }
   }
-  const { stdout, code } = await git(['rev-parse', '--absolute-git-dir', '--show-toplevel'], { cwd, okCodes: [128] });
-  const [gitDir, root] = stdout.toString('utf8').split('\n');
-  return code === 0 && gitDir && root ? { root, gitDir } : null;
+  const info = await repoPaths(cwd);
+  return info?.root ? { root: info.root, gitDir: info.gitDir } : null;
 }
 
 /**
