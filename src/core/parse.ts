@@ -196,14 +196,15 @@ class DeferredParse implements ParsedMigration {
     return this.#key;
   }
 
-  /** The operations if they were read; never reads them. */
-  known(): OperationRef[] | null {
-    return this.#operations;
+  /** The plain parse; without `operations` when they were never read and `read` is false. */
+  plain(read: boolean): Omit<ParsedMigration, 'operations'> & { operations?: OperationRef[] } {
+    const { hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, error } = this;
+    const operations = read ? this.operations : this.#operations;
+    return { hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, ...(operations ? { operations } : {}), error };
   }
 
   toJSON(): ParsedMigration {
-    const { hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, error } = this;
-    return { hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, operations: this.operations, error };
+    return this.plain(true) as ParsedMigration;
   }
 }
 
@@ -239,10 +240,7 @@ export function recordMissingOperations<T>(compute: () => T): { value: T; missin
  * the time.
  */
 export function parseToCacheText(parsed: ParsedMigration): string {
-  if (!(parsed instanceof DeferredParse)) return JSON.stringify(parsed);
-  const { hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, error } = parsed;
-  const operations = parsed.known();
-  return JSON.stringify({ hasMigrationClass, classLine, dependencies, replaces, runBefore, initial, atomic, ...(operations ? { operations } : {}), error });
+  return JSON.stringify(parsed instanceof DeferredParse ? parsed.plain(false) : parsed);
 }
 
 /**
