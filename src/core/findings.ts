@@ -61,15 +61,14 @@ export function analyze(
   options: AnalyzeOptions = {},
 ): Analysis {
   const findings: Finding[] = [];
-  const known = new Map([...parsed].filter((e): e is [string, ParsedMigration] => e[1] !== null));
   const byProject = new Map<string, Array<{ dir: MigrationsDir; label: string }>>();
 
   const othersOf = otherFolderNames(dirs);
   for (const dir of dirs) {
     // A `migrations` folder where no module defines a Migration class is not an app's migrations
     // (helper packages use the name too): skip it quietly.
-    if (!dir.modules.some((m) => known.get(m.path)?.hasMigrationClass)) continue;
-    const label = inferLabel(dir, known, options.labels, othersOf(dir));
+    if (!dir.modules.some((m) => parsed.get(m.path)?.hasMigrationClass)) continue;
+    const label = inferLabel(dir, parsed, options.labels, othersOf(dir));
     if (!byProject.has(dir.project)) byProject.set(dir.project, []);
     byProject.get(dir.project)!.push({ dir, label });
   }

@@ -126,7 +126,8 @@ export function otherFolderNames(dirs: readonly MigrationsDir[]): (dir: Migratio
  */
 export function inferLabel(
   dir: MigrationsDir,
-  parsed: ReadonlyMap<string, ParsedMigration>,
+  /** Parses by path; null for a module that could not be read (it has no vote). */
+  parsed: ReadonlyMap<string, ParsedMigration | null>,
   labelMap: Readonly<Record<string, string>> = {},
   /**
    * Folder names of the project's other migrations folders: a reference to `('reviews', '0001_initial')`
