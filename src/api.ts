@@ -10,7 +10,7 @@ import { analyzeOptions, loadConfig, type Config } from './io/config.js';
 import { BlobReader, blobId, readBlobs, repoPaths } from './io/git.js';
 import { readSnapshot, type Snapshot, type SourceSpec } from './io/tree.js';
 import { cacheDir, ParseCache, ResultCache } from './io/cache.js';
-import { blobSource, contentsByOid, listState, parseListing, sourcePaths, withOperations, type Listing } from './io/listing.js';
+import { blobSource, contentsByOid, listState, loadLayout, parseListing, sourcePaths, withOperations, type Listing } from './io/listing.js';
 import { reportKey, type CachedReport, type PreparedState } from './io/report-cache.js';
 // Predictions and the branch scan load only when asked for: a pre-commit hook never needs them.
 import type { Prediction } from './io/predict.js';
@@ -150,7 +150,9 @@ export async function loadState(options: CheckOptions = {}): Promise<State> {
   const { root, config, commonDir, gitDir } = await locate(options.cwd ?? process.cwd(), spec, options.config);
   // In git, the same listing `check` uses (so both see the same files: gitignored folders are
   // skipped alike); outside git, a walk of the folder.
-  const snapshot = commonDir ? await snapshotOf(await listState(spec, root, config, false, repoOf(gitDir, commonDir))) : await readSnapshot(spec, root, config);
+  const snapshot = commonDir
+    ? await snapshotOf(await loadLayout(await listState(spec, root, config, false, repoOf(gitDir, commonDir)), config))
+    : await readSnapshot(spec, root, config);
   const dir = options.cache === false ? null : cacheDir(commonDir);
   const cache = await ParseCache.open(dir);
   const parsed = dir ? await parseAllCached(snapshot, cache) : parseAll(snapshot.contents);
@@ -204,6 +206,7 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
     // git starts and the cache file loads while the folders are worked out.
     reader.start();
     const opening = ParseCache.open(dir);
+    await loadLayout(listing, config);
     const dirs = listing.dirs;
     const cache = await opening;
     const parsed = await parseListing(listing, cache, reader);
@@ -215,6 +218,8 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
     if (against.length) {
       const { predictMerge, TreeAnalyzer } = await import('./io/predict.js');
       const analyzer = new TreeAnalyzer(root, config, cache, reader);
+      // The merged trees are read with this state's layout (its settings and apps.py files).
+      analyzer.layout = listing.layout;
       for (const [oid, content] of contentsByOid(listing)) analyzer.known.set(oid, content);
       const predictions: Prediction[] = [];
       for (const target of against) {
