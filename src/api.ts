@@ -5,6 +5,8 @@
 import { analyze, sortFindings, type Analysis, type AppSummary, type Finding } from './core/findings.js';
 import { parseMigration, provideSource } from './core/parse.js';
 import type { ParsedMigration } from './core/types.js';
+import type { MigrationsDir } from './core/layout.js';
+import { EMPTY_LAYOUT, noMigrationsFindings, type Layout } from './core/project-layout.js';
 import { UsageError } from './errors.js';
 import { analyzeOptions, loadConfig, type Config } from './io/config.js';
 import { BlobReader, blobId, readBlobs, repoPaths } from './io/git.js';
@@ -124,7 +126,13 @@ export async function parseAllCached(snapshot: Snapshot, cache: ParseCache): Pro
 }
 
 export function analyzeSnapshot(snapshot: Snapshot, parsed: Map<string, ParsedMigration>, config: Config): Analysis {
-  return analyze(snapshot.dirs, parsed, analyzeOptions(config));
+  return withNoMigrations(analyze(snapshot.dirs, parsed, analyzeOptions(config)), snapshot.managePaths ?? [], snapshot.dirs, snapshot.layout ?? EMPTY_LAYOUT);
+}
+
+/** The analysis with a `no-migrations` warning for each Django project in which nothing was found. */
+function withNoMigrations(analysis: Analysis, managePaths: Iterable<string>, dirs: readonly MigrationsDir[], layout: Layout): Analysis {
+  const extra = noMigrationsFindings(managePaths, new Set(dirs.map((d) => d.project)), layout);
+  return extra.length ? { ...analysis, findings: sortFindings([...analysis.findings, ...extra]) } : analysis;
 }
 
 /** A listing with the contents of every source module read (from git, or as listed). */
@@ -141,7 +149,15 @@ async function snapshotOf(listing: Listing): Promise<Snapshot> {
     const blob = blobs.get(listing.files.get(p)!);
     if (blob) contents.set(p, blob);
   }
-  return { source: listing.source, root: listing.root, dirs: listing.dirs, contents, oids: listing.files };
+  return {
+    source: listing.source,
+    root: listing.root,
+    dirs: listing.dirs,
+    contents,
+    oids: listing.files,
+    managePaths: [...listing.files.keys()].filter((p) => p === 'manage.py' || p.endsWith('/manage.py')),
+    layout: listing.layout,
+  };
 }
 
 /** Read one state of the repository and analyse it. */
@@ -211,7 +227,8 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
     const cache = await opening;
     const parsed = await parseListing(listing, cache, reader);
     const read = blobSource(reader, contentsByOid(listing));
-    const analysis = await withOperations(cache, read, () => analyze(dirs, parsed, analyzeOptions(config)));
+    const managePaths = [...listing.files.keys()].filter((p) => p === 'manage.py' || p.endsWith('/manage.py'));
+    const analysis = withNoMigrations(await withOperations(cache, read, () => analyze(dirs, parsed, analyzeOptions(config))), managePaths, dirs, listing.layout);
     // max_migration.txt files that disagree with the graph (`stale-lockfile`).
     withLockfiles(analysis, await readListedLockfiles(lockfilePaths(analysis), listing.files, listing.contents, reader));
     let result = report(listing.source, analysis);

@@ -4,7 +4,9 @@
  * `MIGRATION_MODULES` moves (`{"dojo": "dojo.db_migrations"}`) or disables (`None`) an app's
  * migrations, and each app's `apps.py` gives its label. Pure: the caller hands in the texts.
  */
+import { layoutMessages } from '../messages.js';
 import { appConfigLabel, appConfigsOf, settingsModuleOf, settingsSteps, type MigrationModules } from './django-settings.js';
+import type { Finding } from './findings.js';
 
 export interface Layout {
   /** Folders Django imports migrations from under `MIGRATION_MODULES` -> the app label. */
@@ -154,4 +156,28 @@ export function projectLayout(
     if (label) appLabels.set(appDir, label);
   }
   return { moved, notDefault, appLabels, settingsRead };
+}
+
+/**
+ * The `no-migrations` warning for each project (a `manage.py`) in which no migrations were found:
+ * never "no conflicts" about nothing.
+ */
+export function noMigrationsFindings(managePaths: Iterable<string>, appProjects: ReadonlySet<string>, layout: Layout): Finding[] {
+  const out: Finding[] = [];
+  for (const manage of managePaths) {
+    const project = dirname(manage);
+    if (appProjects.has(project)) continue;
+    out.push({
+      code: 'no-migrations',
+      severity: 'warning',
+      app: null,
+      migrations: [],
+      parent: null,
+      message: layoutMessages.noMigrations(manage, layout.settingsRead.get(project) ?? []),
+      hint: layoutMessages.noMigrationsHint(),
+      file: manage,
+      line: null,
+    });
+  }
+  return out;
 }

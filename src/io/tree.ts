@@ -21,7 +21,12 @@ export interface Snapshot {
   contents: Map<string, Buffer>;
   /** Blob ids by path (git sources only), for the parse cache. */
   oids: Map<string, string>;
+  /** `manage.py` files, and the layout (`MIGRATION_MODULES`, apps.py labels) read: for `no-migrations`. */
+  managePaths?: string[];
+  layout?: Layout;
 }
+
+const isManage = (p: string) => p === 'manage.py' || p.endsWith('/manage.py');
 
 export interface ScanFilter {
   include: readonly string[];
@@ -60,6 +65,7 @@ export async function fromEntries(source: string, root: string, entries: TreeEnt
   const files = regular.filter((e) => relevantPath(e.path));
   const layout = await readLayout(layoutEntries(regular.map((e) => [e.path, e.oid] as const)), (oids) => readBlobs(oids, root), filter);
   const dirs = filterDirs(findMigrationDirs(files.map((e) => e.path), layout), filter);
+  const managePaths = files.map((e) => e.path).filter(isManage);
   const oids = new Map(files.map((e) => [e.path, e.oid] as const));
   const wanted = sourceModules(dirs);
   const blobs = await readBlobs(wanted.map((p) => oids.get(p)!), root);
@@ -68,7 +74,7 @@ export async function fromEntries(source: string, root: string, entries: TreeEnt
     const blob = blobs.get(oids.get(p)!);
     if (blob) contents.set(p, blob);
   }
-  return { source, root, dirs, contents, oids };
+  return { source, root, dirs, contents, oids, managePaths, layout };
 }
 
 export async function readSnapshot(spec: SourceSpec, root: string, filter: ScanFilter): Promise<Snapshot> {
@@ -88,7 +94,8 @@ export async function readSnapshot(spec: SourceSpec, root: string, filter: ScanF
     return fromEntries('index', root, [...byPath.values()], filter);
   }
   const paths = await walkWorkTree(root);
-  const dirs = filterDirs(findMigrationDirs(paths, await worktreeLayout(root, paths, filter)), filter);
+  const layout = await worktreeLayout(root, paths, filter);
+  const dirs = filterDirs(findMigrationDirs(paths, layout), filter);
   const contents = new Map<string, Buffer>();
   await Promise.all(
     sourceModules(dirs).map(async (p) => {
@@ -99,7 +106,7 @@ export async function readSnapshot(spec: SourceSpec, root: string, filter: ScanF
       }
     }),
   );
-  return { source: 'worktree', root, dirs, contents, oids: new Map() };
+  return { source: 'worktree', root, dirs, contents, oids: new Map(), managePaths: paths.filter(isManage), layout };
 }
 
 /** The layout of a work tree outside git, from the layout files among `paths`. */
