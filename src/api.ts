@@ -131,7 +131,7 @@ export function analyzeSnapshot(snapshot: Snapshot, parsed: Map<string, ParsedMi
 
 /** The analysis with a `no-migrations` warning for each Django project in which nothing was found. */
 function withNoMigrations(analysis: Analysis, managePaths: Iterable<string>, dirs: readonly MigrationsDir[], layout: Layout): Analysis {
-  const extra = noMigrationsFindings(managePaths, new Set(dirs.map((d) => d.project)), layout);
+  const extra = noMigrationsFindings(managePaths, dirs.length > 0, layout);
   return extra.length ? { ...analysis, findings: sortFindings([...analysis.findings, ...extra]) } : analysis;
 }
 

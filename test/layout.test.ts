@@ -118,11 +118,14 @@ test('a conflict in the moved folder is found, under the label Django uses, in t
   }
 });
 
-test('None in MIGRATION_MODULES disables an app; the config map wins over the settings', () => {
-  const off = layoutRepo('MIGRATION_MODULES["shop"] = None\n');
+test('None in the config map disables an app, not None in the settings; the config map wins over the settings', () => {
+  // Test settings disable migrations for speed; the shipped migrations are still checked.
+  const settingsOff = layoutRepo('MIGRATION_MODULES["shop"] = None\n');
+  assert.equal(checkJson(settingsOff).report.apps.map((a) => a.label), ['journal', 'shop']);
+  assert.equal(djangoLeaves(settingsOff), { journal: ['0001_initial'] });
+  const off = layoutRepo('', { 'migcheck.config.json': JSON.stringify({ migrationModules: { shop: null } }) });
   const r = checkJson(off);
   assert.equal(r.report.apps.map((a) => a.label), ['journal']);
-  assert.equal(ourLeaves(r.report), djangoLeaves(off));
 
   const moved = layoutRepo('', { 'migcheck.config.json': JSON.stringify({ migrationModules: { shop: 'shop.migrations' } }) });
   const m = checkJson(moved);
@@ -194,6 +197,10 @@ test('a Django project with no migrations found gets a no-migrations warning, no
   writeFiles(plain, { 'README.md': 'hi\n' });
   commitAll(plain, 'readme');
   assert.equal(checkJson(plain).report.findings, []);
+  // A second project whose apps live elsewhere in the repository is not warned about.
+  writeFiles(dir, { 'sandbox/manage.py': MANAGE, 'shop/migrations/__init__.py': '', 'shop/migrations/0001_initial.py': migration([]) });
+  commitAll(dir, 'apps');
+  assert.equal(checkJson(dir).report.findings, []);
 });
 
 test('settings reader: the shapes it follows', () => {

@@ -139,7 +139,11 @@ export function projectLayout(
     const read: string[] = [];
     const fromSettings = module ? migrationModulesOf(project, module, text, read) : null;
     if (manage !== null) settingsRead.set(project, read);
-    for (const [label, target] of Object.entries({ ...(fromSettings ?? {}), ...configModules })) {
+    // `None` in the settings is not followed: test settings disable migrations for speed
+    // (django-cms), which says nothing about the migrations the project ships. Only the config's
+    // `null` turns an app's migrations off.
+    const settingsMoves = Object.fromEntries(Object.entries(fromSettings ?? {}).filter(([, target]) => target !== null));
+    for (const [label, target] of Object.entries({ ...settingsMoves, ...configModules })) {
       notDefault.add(`${project}\0${label}`);
       if (target === null) continue;
       const rel = target.split('.').join('/');
@@ -159,14 +163,16 @@ export function projectLayout(
 }
 
 /**
- * The `no-migrations` warning for each project (a `manage.py`) in which no migrations were found:
- * never "no conflicts" about nothing.
+ * The `no-migrations` warning for each Django project (a `manage.py`) when no migrations were found
+ * anywhere in the tree: never "no conflicts" about nothing. A project whose apps live outside its
+ * folder (oscar's `sandbox/manage.py` runs the apps in `src/`) is not warned about while any
+ * migrations folder is found.
  */
-export function noMigrationsFindings(managePaths: Iterable<string>, appProjects: ReadonlySet<string>, layout: Layout): Finding[] {
+export function noMigrationsFindings(managePaths: Iterable<string>, foundAny: boolean, layout: Layout): Finding[] {
   const out: Finding[] = [];
+  if (foundAny) return out;
   for (const manage of managePaths) {
     const project = dirname(manage);
-    if (appProjects.has(project)) continue;
     out.push({
       code: 'no-migrations',
       severity: 'warning',
