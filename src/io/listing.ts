@@ -153,7 +153,7 @@ async function indexLayoutFiles(root: string): Promise<Map<string, string>> {
   return layoutEntries(out);
 }
 
-/** The work tree's versions of the tracked layout files, read and hashed. */
+/** The work tree's versions of the layout files (tracked or not), read and hashed. */
 function worktreeLayoutFiles(root: string, tracked: ReadonlyMap<string, string>, contents: Map<string, Buffer>): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of tracked.keys()) {
@@ -264,8 +264,16 @@ export async function listState(
     layoutFiles = await indexLayoutFiles(root);
   } else {
     let tracked: Map<string, string>;
-    [listed, commit, tracked] = await Promise.all([listWorktree(root), withCommit ? headCommit(root) : null, indexLayoutFiles(root)]);
-    layoutFiles = worktreeLayoutFiles(root, tracked, layoutContents);
+    let untracked: string[];
+    [listed, commit, tracked, untracked] = await Promise.all([
+      listWorktree(root),
+      withCommit ? headCommit(root) : null,
+      indexLayoutFiles(root),
+      // A new app's apps.py, not yet added, counts in the work tree as its migrations do.
+      git(['ls-files', '-o', '--exclude-standard', '-z', '--', ...LAYOUT_PATHSPEC], { cwd: root }).then((r) => split0(r.stdout)),
+    ]);
+    for (const p of untracked) if (!tracked.has(p)) tracked.set(p, '');
+    layoutFiles = worktreeLayoutFiles(root, layoutEntries(tracked), layoutContents);
   }
   // The layout files decide which folders hold migrations: they are part of the state.
   const fingerprint = sha1([listed.fingerprint, ...[...layoutFiles].map(([p, oid]) => `${p}\t${oid}`)]);
