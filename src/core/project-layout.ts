@@ -76,7 +76,8 @@ function migrationModulesOf(project: string, settingsModule: string, text: (p: s
     if (seen.has(file)) return;
     seen.add(file);
     read.push(file);
-    const isPackage = file.endsWith('/__init__.py');
+    // The package a relative import starts from: the folder of the module (or of the package's
+    // `__init__.py`); split-settings includes are relative to it too.
     const pkgDir = dirname(file);
     for (const step of settingsSteps(text(file) ?? '')) {
       if (step.kind === 'import') {
@@ -84,8 +85,7 @@ function migrationModulesOf(project: string, settingsModule: string, text: (p: s
         let target: string | null;
         if (dots === 0) target = moduleFile(step.module);
         else {
-          // `.base` from a package's __init__ is a sibling in that package; from a module, too.
-          let dir: string | null = isPackage ? pkgDir : pkgDir;
+          let dir: string | null = pkgDir;
           for (let k = 1; k < dots && dir !== null; k++) dir = dir === '' ? null : dirname(dir);
           const rest = step.module.slice(dots).split('.').filter(Boolean).join('/');
           target = null;
