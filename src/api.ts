@@ -5,12 +5,14 @@
 import { analyze, sortFindings, type Analysis, type AppSummary, type Finding } from './core/findings.js';
 import { parseMigration, provideSource } from './core/parse.js';
 import type { ParsedMigration } from './core/types.js';
+import type { MigrationsDir } from './core/layout.js';
+import { EMPTY_LAYOUT, noMigrationsFindings, type Layout } from './core/project-layout.js';
 import { UsageError } from './errors.js';
 import { analyzeOptions, loadConfig, type Config } from './io/config.js';
 import { BlobReader, blobId, readBlobs, repoPaths } from './io/git.js';
 import { readSnapshot, type Snapshot, type SourceSpec } from './io/tree.js';
 import { cacheDir, ParseCache, ResultCache } from './io/cache.js';
-import { blobSource, contentsByOid, listState, parseListing, sourcePaths, withOperations, type Listing } from './io/listing.js';
+import { blobSource, contentsByOid, listState, loadLayout, parseListing, sourcePaths, withOperations, type Listing } from './io/listing.js';
 import { reportKey, type CachedReport, type PreparedState } from './io/report-cache.js';
 // Predictions and the branch scan load only when asked for: a pre-commit hook never needs them.
 import type { Prediction } from './io/predict.js';
@@ -124,7 +126,13 @@ export async function parseAllCached(snapshot: Snapshot, cache: ParseCache): Pro
 }
 
 export function analyzeSnapshot(snapshot: Snapshot, parsed: Map<string, ParsedMigration>, config: Config): Analysis {
-  return analyze(snapshot.dirs, parsed, analyzeOptions(config));
+  return withNoMigrations(analyze(snapshot.dirs, parsed, analyzeOptions(config)), snapshot.managePaths ?? [], snapshot.dirs, snapshot.layout ?? EMPTY_LAYOUT);
+}
+
+/** The analysis with a `no-migrations` warning for each Django project in which nothing was found. */
+function withNoMigrations(analysis: Analysis, managePaths: Iterable<string>, dirs: readonly MigrationsDir[], layout: Layout): Analysis {
+  const extra = noMigrationsFindings(managePaths, dirs.length > 0, layout);
+  return extra.length ? { ...analysis, findings: sortFindings([...analysis.findings, ...extra]) } : analysis;
 }
 
 /** A listing with the contents of every source module read (from git, or as listed). */
@@ -141,7 +149,15 @@ async function snapshotOf(listing: Listing): Promise<Snapshot> {
     const blob = blobs.get(listing.files.get(p)!);
     if (blob) contents.set(p, blob);
   }
-  return { source: listing.source, root: listing.root, dirs: listing.dirs, contents, oids: listing.files };
+  return {
+    source: listing.source,
+    root: listing.root,
+    dirs: listing.dirs,
+    contents,
+    oids: listing.files,
+    managePaths: [...listing.files.keys()].filter((p) => p === 'manage.py' || p.endsWith('/manage.py')),
+    layout: listing.layout,
+  };
 }
 
 /** Read one state of the repository and analyse it. */
@@ -150,7 +166,9 @@ export async function loadState(options: CheckOptions = {}): Promise<State> {
   const { root, config, commonDir, gitDir } = await locate(options.cwd ?? process.cwd(), spec, options.config);
   // In git, the same listing `check` uses (so both see the same files: gitignored folders are
   // skipped alike); outside git, a walk of the folder.
-  const snapshot = commonDir ? await snapshotOf(await listState(spec, root, config, false, repoOf(gitDir, commonDir))) : await readSnapshot(spec, root, config);
+  const snapshot = commonDir
+    ? await snapshotOf(await loadLayout(await listState(spec, root, config, false, repoOf(gitDir, commonDir)), config))
+    : await readSnapshot(spec, root, config);
   const dir = options.cache === false ? null : cacheDir(commonDir);
   const cache = await ParseCache.open(dir);
   const parsed = dir ? await parseAllCached(snapshot, cache) : parseAll(snapshot.contents);
@@ -204,17 +222,21 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
     // git starts and the cache file loads while the folders are worked out.
     reader.start();
     const opening = ParseCache.open(dir);
+    await loadLayout(listing, config);
     const dirs = listing.dirs;
     const cache = await opening;
     const parsed = await parseListing(listing, cache, reader);
     const read = blobSource(reader, contentsByOid(listing));
-    const analysis = await withOperations(cache, read, () => analyze(dirs, parsed, analyzeOptions(config)));
+    const managePaths = [...listing.files.keys()].filter((p) => p === 'manage.py' || p.endsWith('/manage.py'));
+    const analysis = withNoMigrations(await withOperations(cache, read, () => analyze(dirs, parsed, analyzeOptions(config))), managePaths, dirs, listing.layout);
     // max_migration.txt files that disagree with the graph (`stale-lockfile`).
     withLockfiles(analysis, await readListedLockfiles(lockfilePaths(analysis), listing.files, listing.contents, reader));
     let result = report(listing.source, analysis);
     if (against.length) {
       const { predictMerge, TreeAnalyzer } = await import('./io/predict.js');
       const analyzer = new TreeAnalyzer(root, config, cache, reader);
+      // The merged trees are read with this state's layout (its settings and apps.py files).
+      analyzer.layout = listing.layout;
       for (const [oid, content] of contentsByOid(listing)) analyzer.known.set(oid, content);
       const predictions: Prediction[] = [];
       for (const target of against) {

@@ -460,3 +460,13 @@ export const rebaseMessages = {
   dryRun: () => 'Dry run: nothing was changed. The changes, as a diff:',
   done: (app: string, leaf: string) => `App '${app}' has one leaf again: ${leaf}. Review with \`git diff\` and \`git status\`, then commit.`,
 } as const;
+
+/** The `no-migrations` warning: a Django project in which migcheck found nothing to check. */
+export const layoutMessages = {
+  noMigrations: (manage: string, settings: readonly string[]) =>
+    `${manage} makes this a Django project, but migcheck found no migrations in it: it looked for folders named \`migrations\` in apps` +
+    (settings.length ? ` and for MIGRATION_MODULES in ${list(settings)}` : ' (no settings module could be read from manage.py\'s DJANGO_SETTINGS_MODULE)') +
+    ', so nothing was checked',
+  noMigrationsHint: () =>
+    'point migcheck at the migrations: set "migrationModules" in migcheck.config.json (for example {"migrationModules": {"shop": "shop.db_migrations"}}, as Django\'s MIGRATION_MODULES), or check "include"/"exclude" there',
+} as const;

@@ -314,13 +314,16 @@ async function stagedTouchesMigrations(cwd: string): Promise<boolean> {
 }
 
 /**
- * listing.ts's `relevantPath` (a direct child of a `migrations` folder, or a manage.py), written
- * out here so a commit that touches none does not load the analysis modules at all.
+ * listing.ts's `relevantPath` (a direct child of a folder whose name holds `migrations`, or a
+ * manage.py) and the project layout's files (`apps.py`, settings modules), written out here so a
+ * commit that touches none does not load the analysis modules at all.
  */
 function readByMigcheck(p: string): boolean {
   if (p === 'manage.py' || p.endsWith('/manage.py')) return true;
-  const dir = p.slice(0, Math.max(0, p.lastIndexOf('/')));
-  return dir === 'migrations' || dir.endsWith('/migrations');
+  const slash = p.lastIndexOf('/');
+  const dir = p.slice(p.lastIndexOf('/', slash - 1) + 1, Math.max(0, slash));
+  if (dir.includes('migrations')) return true;
+  return p.endsWith('.py') && (p.endsWith('apps.py') || p.includes('settings'));
 }
 
 /** Stage the merge migrations waiting in the work tree, and say so. */

@@ -22,7 +22,7 @@ import { SAFE_NAME } from '../core/merge.js';
 import { parseMigration } from '../core/parse.js';
 import { mergeFiles } from '../core/predict.js';
 import { loadConfig } from '../io/config.js';
-import { mergeBase, repoPaths } from '../io/git.js';
+import { lsTree, mergeBase, repoPaths } from '../io/git.js';
 import { commitFiles } from '../io/listing.js';
 import { fromEntries } from '../io/tree.js';
 import { driverMessages } from '../messages.js';
@@ -85,6 +85,11 @@ export async function resolveLockfile(args: DriverArgs, io: Io): Promise<DriverO
 
   const config = await loadConfig(root);
   const entries = [...merged.files].filter(([p]) => !p.endsWith(`/${LOCKFILE}`)).map(([p, oid]) => ({ mode: '100644', oid, path: p }));
+  // Where migrations live (MIGRATION_MODULES, apps.py labels): as our side's settings say.
+  const { layoutEntries } = await import('../io/layout-files.js');
+  for (const [p, oid] of layoutEntries((await lsTree('HEAD', root)).map((e) => [e.path, e.oid] as const))) {
+    if (!merged.files.has(p)) entries.push({ mode: '100644', oid, path: p });
+  }
   const snapshot = await fromEntries('merge', root, entries, config);
   const parsed = parseAll(snapshot.contents);
   const state: State = { root, config, snapshot, parsed, analysis: analyzeSnapshot(snapshot, parsed, config) };

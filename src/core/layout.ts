@@ -1,4 +1,5 @@
 import { compareStrings } from './order.js';
+import { EMPTY_LAYOUT, type Layout } from './project-layout.js';
 import type { ParsedMigration } from './types.js';
 
 /** One module Django's loader would import from a migrations package. */
@@ -17,6 +18,11 @@ export interface MigrationsDir {
   project: string;
   hasInit: boolean;
   modules: ModuleFile[];
+  /**
+   * The app label when the project's own files say it: `MIGRATION_MODULES` for a moved folder,
+   * else `AppConfig.label` in the app's `apps.py`. Otherwise it is inferred (`inferLabel`).
+   */
+  label?: string;
 }
 
 function dirname(p: string): string {
@@ -47,16 +53,19 @@ export function moduleName(file: string): { name: string; compiled: boolean } | 
 
 /**
  * Group file paths into migrations folders. `paths` may hold anything; only direct children of a
- * folder named `migrations` and `manage.py` files matter. Sub-folders are not modules.
+ * folder named `migrations` (or one `MIGRATION_MODULES` names, in `layout`) and `manage.py` files
+ * matter. Sub-folders are not modules. A `migrations` folder of an app whose migrations Django
+ * takes from elsewhere (moved or disabled by `MIGRATION_MODULES`) is left out, as Django never
+ * imports it.
  */
-export function findMigrationDirs(paths: Iterable<string>): MigrationsDir[] {
+export function findMigrationDirs(paths: Iterable<string>, layout: Layout = EMPTY_LAYOUT): MigrationsDir[] {
   const projects = new Set<string>();
   const dirs = new Map<string, { hasInit: boolean; files: Map<string, string> }>();
   for (const p of paths) {
     const base = basename(p);
     const dir = dirname(p);
     if (base === 'manage.py') projects.add(dir);
-    if (basename(dir) !== 'migrations') continue;
+    if (basename(dir) !== 'migrations' && !layout.moved.has(dir)) continue;
     let entry = dirs.get(dir);
     if (!entry) dirs.set(dir, (entry = { hasInit: false, files: new Map() }));
     // iter_modules also accepts a compiled `__init__.pyc`, but a package needs a real __init__.
@@ -74,11 +83,16 @@ export function findMigrationDirs(paths: Iterable<string>): MigrationsDir[] {
       if (mod.compiled && modules.has(mod.name)) continue;
       modules.set(mod.name, { name: mod.name, path: p, compiled: mod.compiled });
     }
+    const project = nearestProject(dir, projects);
+    const appDir = dirname(dir);
+    const label = layout.moved.get(dir) ?? layout.appLabels.get(appDir);
+    if (!layout.moved.has(dir) && layout.notDefault.has(`${project}\0${label ?? basename(appDir)}`)) continue;
     result.push({
       dir,
-      project: nearestProject(dir, projects),
+      project,
       hasInit,
       modules: [...modules.values()].sort((a, b) => compareStrings(a.name, b.name)),
+      ...(label ? { label } : {}),
     });
   }
   return result.sort((a, b) => compareStrings(a.dir, b.dir));
@@ -121,7 +135,8 @@ export function otherFolderNames(dirs: readonly MigrationsDir[]): (dir: Migratio
 
 /**
  * The app label of a migrations folder. Order of truth: the config's label map (by folder or by
- * app folder); the label the folder's own migrations use for same-app dependencies (wagtail keeps
+ * app folder); the label the project's files give (`dir.label`: `MIGRATION_MODULES`, `apps.py`);
+ * the label the folder's own migrations use for same-app dependencies (wagtail keeps
  * `wagtailcore` in `wagtail/migrations`); the parent folder's name.
  */
 export function inferLabel(
@@ -138,6 +153,7 @@ export function inferLabel(
   const appDir = dirname(dir.dir);
   const mapped = labelMap[dir.dir] ?? labelMap[appDir];
   if (mapped) return mapped;
+  if (dir.label) return dir.label;
   const folderName = basename(appDir);
   const own = new Set(dir.modules.map((m) => m.name));
   const votes = new Map<string, number>();

@@ -12,6 +12,11 @@ export interface Config {
   exclude: string[];
   /** Migrations folder (or app folder) → app label, when the label is not the folder's name. */
   labels: Record<string, string>;
+  /**
+   * Django's `MIGRATION_MODULES`: app label -> module its migrations live in (`"dojo.db_migrations"`),
+   * or null for none. Wins over what the project's settings modules say.
+   */
+  migrationModules: Record<string, string | null>;
   /** Django settings the migrations refer to: AUTH_USER_MODEL, TIME_ZONE, USE_TZ... */
   settings: Record<string, string>;
   /** INSTALLED_APPS order of the migrated apps (default: sorted labels). */
@@ -27,6 +32,7 @@ export const DEFAULT_CONFIG: Config = {
   include: [],
   exclude: [],
   labels: {},
+  migrationModules: {},
   settings: {},
   appOrder: [],
   installedApps: null,
@@ -44,6 +50,10 @@ const SCHEMA: Record<keyof Config, [Check, string]> = {
   include: [stringArray, 'an array of glob strings'],
   exclude: [stringArray, 'an array of glob strings'],
   labels: [stringMap, 'an object mapping folders to app labels'],
+  migrationModules: [
+    (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => x === null || (typeof x === 'string' && /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(x))),
+    'an object mapping app labels to dotted module paths (or null)',
+  ],
   settings: [stringMap, 'an object of string settings'],
   appOrder: [stringArray, 'an array of app labels'],
   installedApps: [(v) => v === null || stringArray(v), 'an array of app labels'],

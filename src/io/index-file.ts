@@ -136,13 +136,16 @@ function parseIndex(data: Buffer, keep: (path: string) => boolean): Buffer | nul
 const MANAGE = Buffer.from('manage.py');
 const MIGRATIONS = Buffer.from('migrations');
 
-/** A `manage.py`, or a direct child of a folder named `migrations` (listing.ts's relevantPath, on bytes). */
+/**
+ * A `manage.py`, or a direct child of a folder whose name holds `migrations` (listing.ts's
+ * relevantPath, on bytes).
+ */
 function mayBeRelevant(name: Buffer): boolean {
   const slash = name.lastIndexOf(0x2f);
   if (name.length - slash - 1 === MANAGE.length && name.compare(MANAGE, 0, MANAGE.length, slash + 1) === 0) return true;
   if (slash < MIGRATIONS.length) return false;
-  const parent = slash - MIGRATIONS.length;
-  return (parent === 0 || name[parent - 1] === 0x2f) && name.compare(MIGRATIONS, 0, MIGRATIONS.length, parent, slash) === 0;
+  const at = name.lastIndexOf(MIGRATIONS, slash - MIGRATIONS.length);
+  return at >= 0 && name.lastIndexOf(0x2f, slash - 1) < at;
 }
 
 /** git's offset varint (varint.c): each continuation adds one before shifting. */

@@ -16,11 +16,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_EXCLUDE, pathMatcher } from '../core/glob.js';
 import { findMigrationDirs, type MigrationsDir } from '../core/layout.js';
+import { EMPTY_LAYOUT, type Layout } from '../core/project-layout.js';
 import { compareStrings } from '../core/order.js';
 import type { ParsedMigration } from '../core/types.js';
 import type { ParseCache } from './cache.js';
-import { blobId, changedInWorktree, git, lsTree, type BlobReader, type TreeEntry } from './git.js';
+import { blobId, changedInWorktree, git, lsTree, readBlobs, type BlobReader, type TreeEntry } from './git.js';
 import { readRepositoryIndex } from './index-file.js';
+import type { Config } from './config.js';
+import { LAYOUT_PATHSPEC, layoutEntries, readLayout } from './layout-files.js';
 import type { ScanFilter, SourceSpec } from './tree.js';
 
 export interface Listing {
@@ -35,8 +38,17 @@ export interface Listing {
    */
   fingerprint: string;
   dirs: MigrationsDir[];
+  /** `manage.py`, `apps.py` and settings files -> blob id: what the project layout is read from. */
+  layoutFiles: Map<string, string>;
+  /**
+   * `MIGRATION_MODULES` and `apps.py` labels, once `loadLayout` has read them; `dirs` follows it
+   * (before, `dirs` are the plain `migrations` folders).
+   */
+  layout: Layout;
   /** Contents already read while listing (work-tree files that differ from the index), by path. */
   contents: Map<string, Buffer>;
+  /** Work-tree contents of the layout files, by path. */
+  layoutContents: Map<string, Buffer>;
   /**
    * The commit this state builds on: the ref's commit, else HEAD (null before the first commit, or
    * when not asked for).
@@ -44,23 +56,26 @@ export interface Listing {
   commit: string | null;
 }
 
-/** Only direct children of a `migrations` folder and `manage.py` files matter. */
+/**
+ * Only `manage.py` files and direct children of a folder whose name holds `migrations` matter:
+ * `migrations` itself, and the folders `MIGRATION_MODULES` usually moves migrations to
+ * (`db_migrations`); which of them hold migrations is decided with the project layout.
+ */
 export function relevantPath(p: string): boolean {
   if (p === 'manage.py' || p.endsWith('/manage.py')) return true;
   const slash = p.lastIndexOf('/');
   if (slash < 0) return false;
-  const dir = p.slice(0, slash);
-  return dir === 'migrations' || dir.endsWith('/migrations');
+  return p.slice(p.lastIndexOf('/', slash - 1) + 1, slash).includes('migrations');
 }
 
 /** Regular files only: symlinks (120000) in git are not followed, gitlinks are not blobs. */
 const regular = (mode: string) => mode === '100644' || mode === '100755';
 
 /** Migrations folders of a set of paths, with the default and configured exclusions applied. */
-export function dirsOf(paths: Iterable<string>, filter: ScanFilter): MigrationsDir[] {
+export function dirsOf(paths: Iterable<string>, filter: ScanFilter, layout: Layout = EMPTY_LAYOUT): MigrationsDir[] {
   const excluded = pathMatcher([...DEFAULT_EXCLUDE, ...filter.exclude]);
   const included = filter.include.length ? pathMatcher(filter.include) : () => true;
-  return findMigrationDirs(paths).filter((d) => included(d.dir) && !excluded(d.dir));
+  return findMigrationDirs(paths, layout).filter((d) => included(d.dir) && !excluded(d.dir));
 }
 
 /** Source modules of the folders (compiled-only modules have no source to parse). */
@@ -68,7 +83,7 @@ export function sourcePaths(dirs: readonly MigrationsDir[]): string[] {
   return dirs.flatMap((d) => d.modules.filter((m) => !m.compiled).map((m) => m.path));
 }
 
-const PATHSPEC = [':(glob)**/migrations/*', ':(glob)**/manage.py'];
+const PATHSPEC = [':(glob)**/*migrations*/*', ':(glob)**/manage.py'];
 
 type IndexEntry = TreeEntry & { stage: number };
 
@@ -128,6 +143,29 @@ interface Listed {
   fingerprint: string;
   files: () => Map<string, string>;
   contents: Map<string, Buffer>;
+}
+
+/** The layout files of the index (`git ls-files`): path -> blob id. */
+async function indexLayoutFiles(root: string): Promise<Map<string, string>> {
+  const raw = (await git(['ls-files', '-s', '-z', '--full-name', '--', ...LAYOUT_PATHSPEC], { cwd: root })).stdout;
+  const out = new Map<string, string>();
+  for (const e of parseIndex(raw)) if (regular(e.mode) && (e.stage === 0 || e.stage === 2)) out.set(e.path, e.oid);
+  return layoutEntries(out);
+}
+
+/** The work tree's versions of the layout files (tracked or not), read and hashed. */
+function worktreeLayoutFiles(root: string, tracked: ReadonlyMap<string, string>, contents: Map<string, Buffer>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of tracked.keys()) {
+    try {
+      const content = readFileSync(path.join(root, p));
+      out.set(p, blobId(content));
+      contents.set(p, content);
+    } catch {
+      // Deleted in the work tree: not there for Django either.
+    }
+  }
+  return out;
 }
 
 function listIndex(raw: Buffer): Listed {
@@ -207,10 +245,14 @@ export async function listState(
 ): Promise<Listing> {
   let listed: Listed;
   let commit: string | null;
+  let layoutFiles: Map<string, string>;
+  const layoutContents = new Map<string, Buffer>();
   if (spec.kind === 'ref') {
     const { resolveCommit } = await import('./tree.js');
     commit = await resolveCommit(spec.ref, root);
-    const files = await commitFiles(commit, root);
+    const entries = (await lsTree(commit, root)).filter((e) => regular(e.mode));
+    const files = new Map(entries.filter((e) => relevantPath(e.path)).map((e) => [e.path, e.oid] as const));
+    layoutFiles = layoutEntries(entries.map((e) => [e.path, e.oid] as const));
     listed = { fingerprint: sha1(['ref', ...[...files].map(([p, oid]) => `${p}\t${oid}`)]), files: () => files, contents: new Map() };
   } else if (spec.kind === 'index') {
     // The index file itself, when it can be read with certainty; else git's listing of it (the
@@ -219,26 +261,63 @@ export async function listState(
     const [raw, head] = await Promise.all([direct ?? lsRelevantRaw(root), withCommit ? headCommit(root) : null]);
     listed = listIndex(raw);
     commit = head;
+    layoutFiles = await indexLayoutFiles(root);
   } else {
-    [listed, commit] = await Promise.all([listWorktree(root), withCommit ? headCommit(root) : null]);
+    let tracked: Map<string, string>;
+    let untracked: string[];
+    [listed, commit, tracked, untracked] = await Promise.all([
+      listWorktree(root),
+      withCommit ? headCommit(root) : null,
+      indexLayoutFiles(root),
+      // A new app's apps.py, not yet added, counts in the work tree as its migrations do.
+      git(['ls-files', '-o', '--exclude-standard', '-z', '--', ...LAYOUT_PATHSPEC], { cwd: root }).then((r) => split0(r.stdout)),
+    ]);
+    for (const p of untracked) if (!tracked.has(p)) tracked.set(p, '');
+    layoutFiles = worktreeLayoutFiles(root, layoutEntries(tracked), layoutContents);
   }
+  // The layout files decide which folders hold migrations: they are part of the state.
+  const fingerprint = sha1([listed.fingerprint, ...[...layoutFiles].map(([p, oid]) => `${p}\t${oid}`)]);
   const source = spec.kind === 'ref' ? spec.ref : spec.kind;
   let files: Map<string, string> | null = null;
   let dirs: MigrationsDir[] | null = null;
+  let layout = EMPTY_LAYOUT;
   const allFiles = () => (files ??= listed.files());
   return {
     source,
     root,
-    fingerprint: listed.fingerprint,
+    fingerprint,
     get files() {
       return allFiles();
     },
     get dirs() {
-      return (dirs ??= dirsOf(allFiles().keys(), filter));
+      return (dirs ??= dirsOf(allFiles().keys(), filter, layout));
+    },
+    layoutFiles,
+    get layout() {
+      return layout;
+    },
+    set layout(value: Layout) {
+      layout = value;
+      dirs = null;
     },
     contents: listed.contents,
+    layoutContents,
     commit,
   };
+}
+
+/** Read the listing's project layout (`MIGRATION_MODULES`, `apps.py` labels) into it. */
+export async function loadLayout(listing: Listing, config: Partial<Pick<Config, 'migrationModules'>>): Promise<Listing> {
+  const known = new Map<string, Buffer>();
+  for (const [p, content] of listing.layoutContents) known.set(listing.layoutFiles.get(p)!, content);
+  listing.layout = await readLayout(listing.layoutFiles, async (oids) => {
+    const out = new Map<string, Buffer>();
+    const fromGit = oids.filter((oid) => !known.has(oid));
+    for (const oid of oids) if (known.has(oid)) out.set(oid, known.get(oid)!);
+    if (fromGit.length) for (const [oid, blob] of await readBlobs(fromGit, listing.root)) out.set(oid, blob);
+    return out;
+  }, config);
+  return listing;
 }
 
 /** The relevant files of a commit, path -> blob id. */

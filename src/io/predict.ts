@@ -7,6 +7,7 @@
 import { irreversibleAt } from '../core/clashes.js';
 import { analyze, sortFindings, type Analysis, type AppSummary, type Finding } from '../core/findings.js';
 import type { MigrationsDir } from '../core/layout.js';
+import { EMPTY_LAYOUT, type Layout } from '../core/project-layout.js';
 import { addedPaths, branchConflicts, type BranchConflict, type FileConflict, type FileMap } from '../core/predict.js';
 import type { ParsedMigration } from '../core/types.js';
 import { mergeTextMessages } from '../messages.js';
@@ -50,6 +51,8 @@ export class TreeAnalyzer {
   /** Contents git does not have as blobs (work-tree files, merged texts), by blob id. */
   readonly known = new Map<string, Buffer>();
   private readonly parsed = new Map<string, ParsedMigration>();
+  /** `MIGRATION_MODULES` and `apps.py` labels the trees are read with (the checked state's, or the target's). */
+  layout: Layout = EMPTY_LAYOUT;
 
   constructor(
     readonly root: string,
@@ -59,7 +62,7 @@ export class TreeAnalyzer {
   ) {}
 
   dirs(files: FileMap): MigrationsDir[] {
-    return dirsOf(files.keys(), this.config);
+    return dirsOf(files.keys(), this.config, this.layout);
   }
 
   /** Parses of the source modules of `dirs`, by path. */

@@ -13,6 +13,7 @@ import type { ParsedMigration } from '../core/types.js';
 import { digest, type FactCache, type ParseCache } from './cache.js';
 import type { Config } from './config.js';
 import { lsTreeWithFolders, type BlobReader, type TreeChange } from './git.js';
+import { layoutEntries, readLayout } from './layout-files.js';
 import { dirsOf, relevantPath } from './listing.js';
 import { TreeAnalyzer, withMarkers } from './predict.js';
 
@@ -101,6 +102,9 @@ export class Scanner {
     const { blobs, folders } = await lsTreeWithFolders(commit, this.options.root);
     const files = new Map<string, string>();
     for (const e of blobs) if (isRegular(e.mode) && relevantPath(e.path)) files.set(e.path, e.oid);
+    // Every tree of the scan is read with the target's layout (its settings and apps.py files).
+    const layoutFiles = layoutEntries(blobs.filter((e) => isRegular(e.mode)).map((e) => [e.path, e.oid] as const));
+    this.analyzer.layout = await readLayout(layoutFiles, (oids) => this.analyzer.reader.read(oids), this.options.config);
     const dirList = this.analyzer.dirs(files);
     const dirFiles = new Map<string, string[]>();
     const managePaths: string[] = [];
@@ -115,12 +119,13 @@ export class Scanner {
     // What each folder holds (its label, the apps it refers to) is remembered by the folder's tree
     // id: an unchanged folder is not parsed again, on this target or the next scan.
     const { labels, settings } = this.options.config;
-    const context = digest([JSON.stringify(labels), JSON.stringify(settings)]);
+    const context = digest([JSON.stringify(labels), JSON.stringify(settings), JSON.stringify(this.options.config.migrationModules ?? {})]);
     // The path is part of the key: the label defaults to the folder name.
     // So are the names of the project's other app folders: a reference to the app next door is
     // not a vote for this folder's label (`inferLabel`).
     const othersOf = otherFolderNames(dirList);
-    const keyOf = (d: MigrationsDir) => `${d.dir}\0${folders.get(d.dir)}\0${d.project}\0${context}\0${[...othersOf(d)].sort(compareStrings).join('/')}`;
+    const keyOf = (d: MigrationsDir) =>
+      `${d.dir}\0${folders.get(d.dir)}\0${d.project}\0${context}\0${d.label ?? ''}\0${[...othersOf(d)].sort(compareStrings).join('/')}`;
     const infos = new Map<string, DirInfo>();
     const unknown: MigrationsDir[] = [];
     for (const d of dirList) {
@@ -155,7 +160,7 @@ export class Scanner {
       return d;
     });
     const sorted = plain.sort((a, b) => compareStrings(a.dir, b.dir));
-    const key = digest(sorted.flatMap((d) => [d.dir, d.project, String(d.hasInit), ...d.modules.map((m) => `${m.path}:${files.get(m.path)}`)]));
+    const key = digest(sorted.flatMap((d) => [d.dir, d.project, String(d.hasInit), d.label ?? '', ...d.modules.map((m) => `${m.path}:${files.get(m.path)}`)]));
     let result = this.analyses.get(key);
     if (!result) {
       result = await this.analyzer.analyze(files, sorted, labels);
@@ -174,7 +179,7 @@ export class Scanner {
     for (const d of dirPaths) candidates.set(d, new Set(t.dirFiles.get(d) ?? []));
     for (const p of extra) candidates.get(dirOfPath(p))?.add(p);
     for (const inDir of candidates.values()) for (const p of inDir) if (files.has(p)) paths.push(p);
-    return dirsOf(paths, this.options.config).filter((d) => dirPaths.has(d.dir));
+    return dirsOf(paths, this.options.config, this.analyzer.layout).filter((d) => dirPaths.has(d.dir));
   }
 
   /**
@@ -285,7 +290,7 @@ export class Scanner {
     } else {
       // The target added or removed a migrations folder since the merge base: labels on our side
       // are inferred among other folders, so our side is analysed whole.
-      ourAnalysis = await this.analyzeDirs(dirsOf(ourFiles.keys(), this.options.config), ourFiles);
+      ourAnalysis = await this.analyzeDirs(this.analyzer.dirs(ourFiles), ourFiles);
     }
     return branchConflicts({
       target: theirs.ref,
@@ -320,7 +325,7 @@ export class Scanner {
   ): Promise<BranchConflict[]> {
     const theirsFiles = theirs.onto?.files ?? t.files;
     const ourFiles = this.ourSide(theirsFiles, theirs.changes, ours.changes, mine);
-    const all = (files: ReadonlyMap<string, string>) => this.analyzeDirs(dirsOf(files.keys(), this.options.config), files);
+    const all = (files: ReadonlyMap<string, string>) => this.analyzeDirs(this.analyzer.dirs(files), files);
     const [o, th, mRaw] = await Promise.all([all(ourFiles), all(theirsFiles), all(merged.files)]);
     const m = withMarkers(mRaw, merged.conflicts);
     return branchConflicts({

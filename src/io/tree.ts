@@ -2,8 +2,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_EXCLUDE, pathMatcher } from '../core/glob.js';
 import { findMigrationDirs, type MigrationsDir } from '../core/layout.js';
+import { isLayoutFile, type Layout } from '../core/project-layout.js';
 import { UsageError } from '../errors.js';
-import { git, lsFiles, lsTree, readBlobs, type TreeEntry } from './git.js';
+import type { Config } from './config.js';
+import { blobId, git, lsFiles, lsTree, readBlobs, type TreeEntry } from './git.js';
+import { layoutEntries, readLayout } from './layout-files.js';
+import { relevantPath } from './listing.js';
 
 /** Which state of the repository to read. */
 export type SourceSpec = { kind: 'worktree' } | { kind: 'index' } | { kind: 'ref'; ref: string };
@@ -17,20 +21,18 @@ export interface Snapshot {
   contents: Map<string, Buffer>;
   /** Blob ids by path (git sources only), for the parse cache. */
   oids: Map<string, string>;
+  /** `manage.py` files, and the layout (`MIGRATION_MODULES`, apps.py labels) read: for `no-migrations`. */
+  managePaths?: string[];
+  layout?: Layout;
 }
+
+const isManage = (p: string) => p === 'manage.py' || p.endsWith('/manage.py');
 
 export interface ScanFilter {
   include: readonly string[];
   exclude: readonly string[];
-}
-
-/** Only direct children of a `migrations` folder and `manage.py` files matter. */
-function relevant(p: string): boolean {
-  if (p === 'manage.py' || p.endsWith('/manage.py')) return true;
-  const slash = p.lastIndexOf('/');
-  if (slash < 0) return false;
-  const dir = p.slice(0, slash);
-  return dir === 'migrations' || dir.endsWith('/migrations');
+  /** The config's `MIGRATION_MODULES` (it wins over the settings modules'). */
+  migrationModules?: Config['migrationModules'];
 }
 
 function filterDirs(dirs: MigrationsDir[], filter: ScanFilter): MigrationsDir[] {
@@ -59,8 +61,11 @@ export async function resolveCommit(ref: string, root: string): Promise<string> 
 /** A snapshot of any list of blobs: a commit's tree, the index, or a merge of two trees (the merge driver). */
 export async function fromEntries(source: string, root: string, entries: TreeEntry[], filter: ScanFilter): Promise<Snapshot> {
   // Symlinks (120000) are not followed, gitlinks (submodules) are not blobs.
-  const files = entries.filter((e) => (e.mode === '100644' || e.mode === '100755') && relevant(e.path));
-  const dirs = filterDirs(findMigrationDirs(files.map((e) => e.path)), filter);
+  const regular = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
+  const files = regular.filter((e) => relevantPath(e.path));
+  const layout = await readLayout(layoutEntries(regular.map((e) => [e.path, e.oid] as const)), (oids) => readBlobs(oids, root), filter);
+  const dirs = filterDirs(findMigrationDirs(files.map((e) => e.path), layout), filter);
+  const managePaths = files.map((e) => e.path).filter(isManage);
   const oids = new Map(files.map((e) => [e.path, e.oid] as const));
   const wanted = sourceModules(dirs);
   const blobs = await readBlobs(wanted.map((p) => oids.get(p)!), root);
@@ -69,7 +74,7 @@ export async function fromEntries(source: string, root: string, entries: TreeEnt
     const blob = blobs.get(oids.get(p)!);
     if (blob) contents.set(p, blob);
   }
-  return { source, root, dirs, contents, oids };
+  return { source, root, dirs, contents, oids, managePaths, layout };
 }
 
 export async function readSnapshot(spec: SourceSpec, root: string, filter: ScanFilter): Promise<Snapshot> {
@@ -89,7 +94,8 @@ export async function readSnapshot(spec: SourceSpec, root: string, filter: ScanF
     return fromEntries('index', root, [...byPath.values()], filter);
   }
   const paths = await walkWorkTree(root);
-  const dirs = filterDirs(findMigrationDirs(paths), filter);
+  const layout = await worktreeLayout(root, paths, filter);
+  const dirs = filterDirs(findMigrationDirs(paths, layout), filter);
   const contents = new Map<string, Buffer>();
   await Promise.all(
     sourceModules(dirs).map(async (p) => {
@@ -100,7 +106,24 @@ export async function readSnapshot(spec: SourceSpec, root: string, filter: ScanF
       }
     }),
   );
-  return { source: 'worktree', root, dirs, contents, oids: new Map() };
+  return { source: 'worktree', root, dirs, contents, oids: new Map(), managePaths: paths.filter(isManage), layout };
+}
+
+/** The layout of a work tree outside git, from the layout files among `paths`. */
+async function worktreeLayout(root: string, paths: readonly string[], filter: ScanFilter): Promise<Layout> {
+  const contents = new Map<string, Buffer>();
+  const files = new Map<string, string>();
+  for (const p of paths.filter(isLayoutFile)) {
+    try {
+      const content = await readFile(path.join(root, p));
+      const oid = blobId(content);
+      contents.set(oid, content);
+      files.set(p, oid);
+    } catch {
+      // Vanished: as if it was never there.
+    }
+  }
+  return readLayout(files, async (oids) => new Map(oids.flatMap((o) => (contents.has(o) ? [[o, contents.get(o)!] as const] : []))), filter);
 }
 
 /** Folder names never entered in the work tree: installed packages and tool caches. */
@@ -121,13 +144,13 @@ export async function walkWorkTree(root: string): Promise<string[]> {
     } catch {
       return; // unreadable or vanished: as if it was not there
     }
-    const inMigrations = path.basename(rel) === 'migrations';
+    const inMigrations = path.basename(rel).includes('migrations');
     const subdirs: string[] = [];
     for (const e of entries) {
       const child = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
         if (e.name[0] !== '.' && !SKIP_DIRS.has(e.name)) subdirs.push(child);
-      } else if ((e.isFile() || e.isSymbolicLink()) && (inMigrations || e.name === 'manage.py')) {
+      } else if ((e.isFile() || e.isSymbolicLink()) && (inMigrations || e.name === 'manage.py' || isLayoutFile(child))) {
         found.push(child);
       }
     }
