@@ -285,6 +285,12 @@ export const hookMessages = {
   wroteFinishMerge: (files: readonly string[]) =>
     `wrote ${list(files)} and staged ${files.length === 1 ? 'it' : 'them'}; run \`git commit\` to finish the merge`,
 
+  committedAfterRebase: (files: readonly string[]) =>
+    `the rebase left ${files.length === 1 ? 'a merge migration' : 'merge migrations'} to write: wrote ${list(files)} and committed ${files.length === 1 ? 'it' : 'them'} on top of the rebased branch`,
+  rebaseCommitMessage: (files: readonly string[]) =>
+    `Merge migrations\n\nWritten by migcheck's post-rewrite hook after a rebase, to join the leaf migrations both sides added:\n${files.map((f) => `  ${f}`).join('\n')}\n`,
+  squashPending: (apps: readonly string[]) =>
+    `the squashed merge is not committed yet: \`git commit\` makes it, and its pre-commit hook checks it (with the merge driver, or "onConflict": "generate", it writes the merge migration of ${apps.length === 1 ? 'app' : 'apps'} ${quoted(apps)})`,
   afterMerge: () => 'the merge is committed; fix it in the next commit (`migcheck check` shows the state of the work tree)',
   commitPending: (files: readonly string[]) =>
     `the merge driver wrote ${list(files)}, which the merge commit does not have: commit it with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
@@ -352,8 +358,15 @@ export const driverMessages = {
   noApp: (dir: string) => `${dir} is not the migrations folder of an app both sides share`,
   targetExists: (file: string) => `${file} already exists and is not the merge migration this merge needs`,
   failed: (why: string) => `could not decide: ${why}`,
-  resolvedWithMerge: (file: string, name: string, wrote: string, reused: boolean) =>
-    `${file}: both sides added migrations; ${reused ? 'using' : 'wrote'} ${wrote}, the merge migration that joins them, and set ${file} to ${name}. The pre-merge-commit hook stages it (or \`git add ${wrote}\`)`,
+  resolvedWithMerge: (file: string, name: string, migration: string, reused: boolean, kind: 'merge' | 'rebase') =>
+    `${file}: both sides added migrations; set it to ${name}, the merge migration that joins them` +
+    (reused ? ` (${migration} is already in the work tree)` : '') +
+    (kind === 'merge'
+      ? `. migcheck's hooks write ${migration} into the commit that concludes this merge (a merge without other conflicts stops before its commit for it: then run \`git commit\`)`
+      : `. migcheck's post-rewrite hook writes ${migration} and commits it when the rebase ends`),
+  hooksMissing: (app: string, dir: string, kind: 'merge' | 'rebase') =>
+    `both sides added migrations to app '${app}', and migcheck's hooks, which write the merge migration into the commit that concludes the ${kind}, are not installed here (\`migcheck install\`). ` +
+    `Run: \`migcheck merge --app ${app} && migcheck lock --app ${app} && git add ${dir}\`, then \`${kind === 'merge' ? 'git commit' : 'git rebase --continue'}\``,
   resolved: (file: string, name: string) => `${file}: merged to ${name}, the app's only leaf`,
   conflict: (file: string, why: string) => `left a conflict in ${file} (both sides kept): ${why}`,
 } as const;
