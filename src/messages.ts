@@ -280,8 +280,6 @@ export const hookMessages = {
   mergeGoesOn: () => 'the merge goes on ("onConflict": "warn"); Django will refuse to migrate until the leaves are merged',
   stagedFinishMerge: (files: readonly string[]) =>
     `staged ${list(files)}; the merge is not committed yet: run \`git commit\` to finish it with ${files.length === 1 ? 'this file' : 'these files'} in it`,
-  stagedAfterMerge: (files: readonly string[]) =>
-    `staged ${list(files)}; git makes the merge commit without ${files.length === 1 ? 'it' : 'them'}: commit ${files.length === 1 ? 'it' : 'them'} next with \`git commit\``,
   wroteFinishMerge: (files: readonly string[]) =>
     `wrote ${list(files)} and staged ${files.length === 1 ? 'it' : 'them'}; run \`git commit\` to finish the merge`,
 
@@ -353,7 +351,7 @@ export const driverMessages = {
   notALockfile: (file: string) => `${file} is not a max_migration.txt: the driver only merges those`,
   noWorkTree: () => 'no work tree to write a merge migration into',
   notAMerge: () =>
-    'this is not a `git merge` (a rebase, cherry-pick or simulated merge): a merge migration does not belong in a rewritten commit',
+    'this is neither a `git merge` nor a rebase (a cherry-pick, a revert, a simulated merge): no hook concludes it, so a merge migration has nowhere to go',
   migrationClash: (file: string) => `both sides changed ${file}: resolve that first`,
   noApp: (dir: string) => `${dir} is not the migrations folder of an app both sides share`,
   targetExists: (file: string) => `${file} already exists and is not the merge migration this merge needs`,
