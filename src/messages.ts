@@ -471,3 +471,18 @@ export const rebaseMessages = {
   dryRun: () => 'Dry run: nothing was changed. The changes, as a diff:',
   done: (app: string, leaf: string) => `App '${app}' has one leaf again: ${leaf}. Review with \`git diff\` and \`git status\`, then commit.`,
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// config with conflict markers, mid-merge (src/io/config-fallback.ts)
+
+const CONFIG_VERSION = {
+  ours: 'our side of the merge (index stage 2)',
+  theirs: 'the side being merged in (index stage 3)',
+  head: 'the last commit (HEAD)',
+} as const;
+
+export const configMessages = {
+  sidesAgree: (file: string) => `${file} has conflict markers; both sides agree on its "migcheck" key: using it`,
+  usingVersion: (file: string, which: keyof typeof CONFIG_VERSION) => `${file} has conflict markers; using its version from ${CONFIG_VERSION[which]} until the conflict is resolved`,
+  goingOnWithout: (file: string) => `${file} has conflict markers and no version of it reads as JSON; going on without it until the conflict is resolved`,
+} as const;
