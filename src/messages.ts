@@ -292,8 +292,8 @@ export const hookMessages = {
   afterMerge: () => 'the merge is committed; fix it in the next commit (`migcheck check` shows the state of the work tree)',
   commitPending: (files: readonly string[]) =>
     `the merge driver wrote ${list(files)}, which the merge commit does not have: commit it with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
-  wroteCommitIt: (files: readonly string[]) =>
-    `wrote ${list(files)} ("onConflict": "generate"); the merge commit cannot take ${files.length === 1 ? 'it' : 'them'}: commit with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
+  wroteCommitIt: (files: readonly string[], generated: boolean) =>
+    `wrote ${list(files)} (${generated ? '"onConflict": "generate"' : 'the merge migration max_migration.txt names, which the merge driver chose'}); the merge commit cannot take ${files.length === 1 ? 'it' : 'them'}: commit with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
   afterRewrite: (kind: 'amend' | 'rebase') =>
     `${kind === 'rebase' ? 'after the rebase' : 'after the amend'}, the branch has the problems above. ` +
     (kind === 'rebase'

@@ -172,7 +172,7 @@ async function postMerge(ctx: Ctx): Promise<number> {
     const finished = await (await import('./hook-fixes.js')).finishMerges(where(ctx), source, { generate: ctx.mode === 'generate', reuse: true });
     if (finished.ok && finished.done.length) {
       const wrote = finished.done.some((d) => d.how === 'wrote');
-      say(ctx, wrote ? hookMessages.wroteCommitIt(finished.paths) : hookMessages.commitPending(finished.paths));
+      say(ctx, wrote ? hookMessages.wroteCommitIt(finished.paths, ctx.mode === 'generate') : hookMessages.commitPending(finished.paths));
       return 0;
     }
     if (!finished.ok) say(ctx, finished.message);
