@@ -291,7 +291,7 @@ export const hookMessages = {
     `the squashed merge is not committed yet: \`git commit\` makes it, and its pre-commit hook checks it (with the merge driver, or "onConflict": "generate", it writes the merge migration of ${apps.length === 1 ? 'app' : 'apps'} ${quoted(apps)})`,
   afterMerge: () => 'the merge is committed; fix it in the next commit (`migcheck check` shows the state of the work tree)',
   commitPending: (files: readonly string[]) =>
-    `the merge driver wrote ${list(files)}, which the merge commit does not have: commit it with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
+    `${list(files)}, the merge migration the merge needs, is in the work tree but not in the merge commit: commit it with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
   wroteCommitIt: (files: readonly string[], generated: boolean) =>
     `wrote ${list(files)} (${generated ? '"onConflict": "generate"' : 'the merge migration max_migration.txt names, which the merge driver chose'}); the merge commit cannot take ${files.length === 1 ? 'it' : 'them'}: commit with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
   afterRewrite: (kind: 'amend' | 'rebase') =>
