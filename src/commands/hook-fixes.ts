@@ -139,7 +139,11 @@ export async function finishMerges(where: Where, source: { staged?: boolean; ref
       const pending = lock?.ok && !project.graph.has(app, lock.name) ? lock.name : null;
       if (!chosen && (pending || options.generate)) {
         const planned = await plan(where, state, app, dir, now, null);
-        if (!planned.ok) return planned;
+        // Django would refuse this merge: the driver never names one, so only "generate" says why.
+        if (!planned.ok) {
+          if (options.generate) return planned;
+          continue;
+        }
         const named = pending && namesDriverMerge(pending, planned.name) ? pending : options.generate ? planned.name : null;
         if (named) {
           const text = named === planned.name ? planned.text : await plan(where, state, app, dir, now, named);
