@@ -221,7 +221,7 @@ export const lockMessages = {
   staleSeveralLeaves: (file: string, app: string, leaves: readonly string[]) =>
     `${file} cannot be right: app '${app}' has ${leaves.length} leaf migrations (${list(leaves)}), and the file names one`,
   staleSeveralLeavesHint: (app: string) =>
-    `run \`migcheck merge --app ${app}\` to join the leaves, then \`migcheck lock\` (the merge driver does both during \`git merge\`: \`migcheck install\`)`,
+    `run \`migcheck merge --app ${app}\` to join the leaves, then \`migcheck lock\` (with \`migcheck install\`, the merge driver and the hooks do both in the commit that concludes a merge)`,
   staleEmpty: (file: string) => `${file} is empty; django-linear-migrations expects the name of the app's latest migration`,
   staleLines: (file: string, lines: number) =>
     `${file} has ${lines} lines (a merge left both sides in it?); django-linear-migrations expects one: the name of the app's latest migration`,
