@@ -4,6 +4,7 @@
  * imported lazily so `--help` and hooks start fast.
  */
 import { MigcheckError, UsageError } from './errors.js';
+import { setNoticeSink } from './io/notices.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -21,6 +22,7 @@ function withCwd(io: Io, args: { cwd?: string }): Io {
 
 async function main(argv: string[]): Promise<number> {
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  setNoticeSink((line) => io.stderr.write(`migcheck: ${line}\n`));
   // Git hooks run on every commit: `migcheck hook <name>` skips yargs and everything it does not need.
   if (argv[0] === 'hook') return (await import('./commands/hook.js')).hookMain(argv.slice(1), io).catch((e: unknown) => reportError(e, io));
   // So do pre-commit hooks and CI that run `check` with plain flags: yargs costs more than the

@@ -221,7 +221,7 @@ export const lockMessages = {
   staleSeveralLeaves: (file: string, app: string, leaves: readonly string[]) =>
     `${file} cannot be right: app '${app}' has ${leaves.length} leaf migrations (${list(leaves)}), and the file names one`,
   staleSeveralLeavesHint: (app: string) =>
-    `run \`migcheck merge --app ${app}\` to join the leaves, then \`migcheck lock\` (the merge driver does both during \`git merge\`: \`migcheck install\`)`,
+    `run \`migcheck merge --app ${app}\` to join the leaves, then \`migcheck lock\` (with \`migcheck install\`, the merge driver and the hooks do both in the commit that concludes a merge)`,
   staleEmpty: (file: string) => `${file} is empty; django-linear-migrations expects the name of the app's latest migration`,
   staleLines: (file: string, lines: number) =>
     `${file} has ${lines} lines (a merge left both sides in it?); django-linear-migrations expects one: the name of the app's latest migration`,
@@ -280,16 +280,20 @@ export const hookMessages = {
   mergeGoesOn: () => 'the merge goes on ("onConflict": "warn"); Django will refuse to migrate until the leaves are merged',
   stagedFinishMerge: (files: readonly string[]) =>
     `staged ${list(files)}; the merge is not committed yet: run \`git commit\` to finish it with ${files.length === 1 ? 'this file' : 'these files'} in it`,
-  stagedAfterMerge: (files: readonly string[]) =>
-    `staged ${list(files)}; git makes the merge commit without ${files.length === 1 ? 'it' : 'them'}: commit ${files.length === 1 ? 'it' : 'them'} next with \`git commit\``,
   wroteFinishMerge: (files: readonly string[]) =>
     `wrote ${list(files)} and staged ${files.length === 1 ? 'it' : 'them'}; run \`git commit\` to finish the merge`,
 
+  committedAfterRebase: (files: readonly string[]) =>
+    `the rebase left ${files.length === 1 ? 'a merge migration' : 'merge migrations'} to write: wrote ${list(files)} and committed ${files.length === 1 ? 'it' : 'them'} on top of the rebased branch`,
+  rebaseCommitMessage: (files: readonly string[]) =>
+    `Merge migrations\n\nWritten by migcheck's post-rewrite hook after a rebase, to join the leaf migrations both sides added:\n${files.map((f) => `  ${f}`).join('\n')}\n`,
+  squashPending: (apps: readonly string[]) =>
+    `the squashed merge is not committed yet: \`git commit\` makes it, and its pre-commit hook checks it (with the merge driver, or "onConflict": "generate", it writes the merge migration of ${apps.length === 1 ? 'app' : 'apps'} ${quoted(apps)})`,
   afterMerge: () => 'the merge is committed; fix it in the next commit (`migcheck check` shows the state of the work tree)',
   commitPending: (files: readonly string[]) =>
-    `the merge driver wrote ${list(files)}, which the merge commit does not have: commit it with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
-  wroteCommitIt: (files: readonly string[]) =>
-    `wrote ${list(files)} ("onConflict": "generate"); the merge commit cannot take ${files.length === 1 ? 'it' : 'them'}: commit with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
+    `${list(files)}, the merge migration the merge needs, is in the work tree but not in the merge commit: commit it with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
+  wroteCommitIt: (files: readonly string[], generated: boolean) =>
+    `wrote ${list(files)} (${generated ? '"onConflict": "generate"' : 'the merge migration max_migration.txt names, which the merge driver chose'}); the merge commit cannot take ${files.length === 1 ? 'it' : 'them'}: commit with \`git add ${files.join(' ')} && git commit -m "Merge migrations"\``,
   afterRewrite: (kind: 'amend' | 'rebase') =>
     `${kind === 'rebase' ? 'after the rebase' : 'after the amend'}, the branch has the problems above. ` +
     (kind === 'rebase'
@@ -347,13 +351,20 @@ export const driverMessages = {
   notALockfile: (file: string) => `${file} is not a max_migration.txt: the driver only merges those`,
   noWorkTree: () => 'no work tree to write a merge migration into',
   notAMerge: () =>
-    'this is not a `git merge` (a rebase, cherry-pick or simulated merge): a merge migration does not belong in a rewritten commit',
+    'this is neither a `git merge` nor a rebase (a cherry-pick, a revert, a simulated merge): no hook concludes it, so a merge migration has nowhere to go',
   migrationClash: (file: string) => `both sides changed ${file}: resolve that first`,
   noApp: (dir: string) => `${dir} is not the migrations folder of an app both sides share`,
   targetExists: (file: string) => `${file} already exists and is not the merge migration this merge needs`,
   failed: (why: string) => `could not decide: ${why}`,
-  resolvedWithMerge: (file: string, name: string, wrote: string, reused: boolean) =>
-    `${file}: both sides added migrations; ${reused ? 'using' : 'wrote'} ${wrote}, the merge migration that joins them, and set ${file} to ${name}. The pre-merge-commit hook stages it (or \`git add ${wrote}\`)`,
+  resolvedWithMerge: (file: string, name: string, migration: string, reused: boolean, kind: 'merge' | 'rebase') =>
+    `${file}: both sides added migrations; set it to ${name}, the merge migration that joins them` +
+    (reused ? ` (${migration} is already in the work tree)` : '') +
+    (kind === 'merge'
+      ? `. migcheck's hooks write ${migration} into the commit that concludes this merge (a merge without other conflicts stops before its commit for it: then run \`git commit\`)`
+      : `. migcheck's post-rewrite hook writes ${migration} and commits it when the rebase ends`),
+  hooksMissing: (app: string, dir: string, kind: 'merge' | 'rebase') =>
+    `both sides added migrations to app '${app}', and migcheck's hooks, which write the merge migration into the commit that concludes the ${kind}, are not installed here (\`migcheck install\`). ` +
+    `Run: \`migcheck merge --app ${app} && migcheck lock --app ${app} && git add ${dir}\`, then \`${kind === 'merge' ? 'git commit' : 'git rebase --continue'}\``,
   resolved: (file: string, name: string) => `${file}: merged to ${name}, the app's only leaf`,
   conflict: (file: string, why: string) => `left a conflict in ${file} (both sides kept): ${why}`,
 } as const;
@@ -469,4 +480,19 @@ export const layoutMessages = {
     ', so nothing was checked',
   noMigrationsHint: () =>
     'point migcheck at the migrations: set "migrationModules" in migcheck.config.json (for example {"migrationModules": {"shop": "shop.db_migrations"}}, as Django\'s MIGRATION_MODULES), or check "include"/"exclude" there',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// config with conflict markers, mid-merge (src/io/config-fallback.ts)
+
+const CONFIG_VERSION = {
+  ours: 'our side of the merge (index stage 2)',
+  theirs: 'the side being merged in (index stage 3)',
+  head: 'the last commit (HEAD)',
+} as const;
+
+export const configMessages = {
+  sidesAgree: (file: string) => `${file} has conflict markers; both sides agree on its "migcheck" key: using it`,
+  usingVersion: (file: string, which: keyof typeof CONFIG_VERSION) => `${file} has conflict markers; using its version from ${CONFIG_VERSION[which]} until the conflict is resolved`,
+  goingOnWithout: (file: string) => `${file} has conflict markers and no version of it reads as JSON; going on without it until the conflict is resolved`,
 } as const;

@@ -57,15 +57,15 @@ test('conflict markers keep both sides whole', () => {
   assert.is(text, '<<<<<<< HEAD\n0003_a\n=======\n0003_b\n>>>>>>> feature\n');
 });
 
-test('both sides add a 0003: the driver writes the merge migration and names it; the hooks finish the job', async () => {
+test('both sides add a 0003: the driver names the merge migration; the hooks write it and finish the job', async () => {
   const dir = installed();
   branchWith(dir, 'a', 'main', () => addLocked(dir, 'blog', '0003_a', ['0002_blog_more']));
   branchWith(dir, 'b', 'main', () => addLocked(dir, 'blog', '0003_b', ['0002_blog_more']));
   gitOk(dir, ['merge', '-q', 'a']);
   const merge = gitRun(dir, ['merge', '--no-ff', '--no-edit', 'b']);
   assert.is(merge.code, 1, merge.out);
-  assert.match(merge.stderr, /wrote blog\/migrations\/0004_merge_0003_a_0003_b\.py, the merge migration that joins them/);
-  assert.match(merge.stderr, /staged blog\/migrations\/0004_merge_0003_a_0003_b\.py; the merge is not committed yet: run `git commit`/);
+  assert.match(merge.stderr, /set it to 0004_merge_0003_a_0003_b, the merge migration that joins them/);
+  assert.match(merge.stderr, /wrote blog\/migrations\/0004_merge_0003_a_0003_b\.py and staged it; run `git commit` to finish the merge/);
   assert.equal(unmerged(dir), [], 'git saw no conflict');
   assert.is(read(dir, 'blog/migrations/max_migration.txt'), '0004_merge_0003_a_0003_b\n');
   const commit = gitRun(dir, ['commit', '--no-edit']);
@@ -91,12 +91,13 @@ test('a merge that stops on another file: the commit that concludes it takes the
   const merge = gitRun(dir, ['merge', '--no-edit', 'b']);
   assert.is(merge.code, 1, merge.out);
   assert.equal(unmerged(dir), ['README.md'], 'max_migration.txt merged cleanly');
-  assert.match(merge.stderr, /wrote blog\/migrations\/0004_merge_0003_a_0003_b\.py/);
+  assert.match(merge.stderr, /set it to 0004_merge_0003_a_0003_b/);
+  assert.not.match(status(dir), /\?\?/, 'nothing untracked: the driver writes only max_migration.txt');
   writeFiles(dir, { 'README.md': 'A project\n' });
   gitOk(dir, ['add', 'README.md']);
   const commit = gitRun(dir, ['commit', '--no-edit']);
   assert.is(commit.code, 0, commit.out);
-  assert.match(commit.stderr, /staged blog\/migrations\/0004_merge_0003_a_0003_b\.py, the merge migration of app 'blog' waiting in the work tree/);
+  assert.match(commit.stderr, /added blog\/migrations\/0004_merge_0003_a_0003_b\.py to this commit/);
   assert.is(parents(dir).length, 2);
   assert.ok(treePaths(dir).includes('blog/migrations/0004_merge_0003_a_0003_b.py'));
   assert.is(status(dir), '');
@@ -153,7 +154,7 @@ test('Django would refuse the merge (no common ancestor): a conflict, not a gues
   assert.not.ok(existsSync(join(dir, 'blog/migrations/0004_merge_0003_a_0003_b.py')));
 });
 
-test('a rebase and `git merge-tree` get a conflict and find no new file in the work tree', () => {
+test('a cherry-pick and `git merge-tree` get a conflict and find no new file in the work tree', () => {
   const dir = installed();
   branchWith(dir, 'a', 'main', () => addLocked(dir, 'blog', '0003_a', ['0002_blog_more']));
   branchWith(dir, 'b', 'main', () => addLocked(dir, 'blog', '0003_b', ['0002_blog_more']));
@@ -163,12 +164,13 @@ test('a rebase and `git merge-tree` get a conflict and find no new file in the w
   assert.is(status(dir), '', 'merge-tree left nothing behind');
 
   gitOk(dir, ['checkout', '-q', 'b']);
-  const rebase = gitRun(dir, ['rebase', 'a']);
-  assert.is(rebase.code, 1, rebase.out);
+  const pick = gitRun(dir, ['cherry-pick', 'a']);
+  assert.is(pick.code, 1, pick.out);
   assert.equal(unmerged(dir), ['blog/migrations/max_migration.txt']);
-  assert.match(rebase.stderr, /this is not a `git merge`/);
+  assert.match(pick.stderr, /neither a `git merge` nor a rebase/);
   assert.not.match(status(dir), /0004_merge/);
-  gitOk(dir, ['rebase', '--abort']);
+  gitOk(dir, ['cherry-pick', '--abort']);
+  assert.is(status(dir), '');
 });
 
 // ---------------------------------------------------------------------------------------------

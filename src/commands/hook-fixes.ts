@@ -1,18 +1,21 @@
 /**
- * What the hooks write and stage to fix a conflict: a merge migration already waiting in the work
- * tree (the merge driver's), or one generated now ("onConflict": "generate"), staged into the
- * index the hook was given.
+ * What the hooks write and stage to finish a merge: the merge migration the merge driver chose
+ * (it names it in max_migration.txt and writes nothing else, so an aborted merge leaves nothing),
+ * one already waiting in the work tree (`migcheck merge` without `git add`), or one generated now
+ * ("onConflict": "generate"), together with the app's max_migration.txt.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadState, type Report } from '../api.js';
-import { lockfilePath, lockfileText } from '../core/lockfile.js';
+import { loadState, type State } from '../api.js';
+import { realLeaves } from '../core/findings.js';
+import { lockfilePath, lockfileText, parseLockfile } from '../core/lockfile.js';
 import { parseMigration } from '../core/parse.js';
-import { git } from '../io/git.js';
-import { writeLockfile } from '../io/lockfile.js';
-import { hookMessages } from '../messages.js';
-import { clockFrom, mergeMigrations } from './merge.js';
+import { writeNewFile } from '../io/atomic.js';
 import { exists } from '../io/exists.js';
+import { git } from '../io/git.js';
+import { readSnapshotLockfiles, writeLockfile } from '../io/lockfile.js';
+import { driverMessages, hookMessages } from '../messages.js';
+import { clockFrom, mergeMigrations, safeTarget } from './merge.js';
 
 /** Where a hook runs, and its environment (GIT_INDEX_FILE, MIGCHECK_NOW). */
 export interface Where {
@@ -20,7 +23,6 @@ export interface Where {
   gitDir: string;
   env: NodeJS.ProcessEnv;
 }
-
 
 /** `git add` of repository-relative paths, into the index this hook was given (GIT_INDEX_FILE). */
 export async function stage(root: string, paths: readonly string[]): Promise<void> {
@@ -42,63 +44,152 @@ export async function stageIntoCommit(where: Where, paths: readonly string[]): P
   }
 }
 
-/** `git merge` (MERGE_HEAD) or `git merge --squash` (SQUASH_MSG) is under way. */
+/** `git merge` (MERGE_HEAD), `git merge --squash` (SQUASH_MSG) or a rebase is under way. */
 export async function mergeInProgress(where: Where): Promise<boolean> {
-  const { code } = await git(['rev-parse', '-q', '--verify', 'MERGE_HEAD'], { cwd: where.root, okCodes: [1, 128] });
-  return code === 0 || (await exists(path.join(where.gitDir, 'SQUASH_MSG')));
+  for (const name of ['MERGE_HEAD', 'SQUASH_MSG', 'rebase-merge', 'rebase-apply']) if (await exists(path.join(where.gitDir, name))) return true;
+  return false;
 }
 
-export interface Pending {
+/** Django's time-based merge name, `NNNN_merge_YYYYMMDD_HHMM`: the minute may differ between two runs. */
+const TIMED = /^(\d+)_merge_\d{8}_\d{4}$/;
+
+/**
+ * Whether max_migration.txt names the merge migration the merge driver chose for these leaves:
+ * exactly the name `makemigrations --merge` gives them now, or its time-based form with another
+ * minute.
+ */
+export function namesDriverMerge(named: string, expected: string): boolean {
+  if (named === expected) return true;
+  const a = TIMED.exec(named);
+  const b = TIMED.exec(expected);
+  return Boolean(a && b && a[1] === b[1]);
+}
+
+/** A merge migration already in the work tree: no operations, and exactly these same-app dependencies. */
+export function joinsLeaves(source: Buffer | string, app: string, leaves: readonly string[]): boolean {
+  const parsed = parseMigration(source);
+  if (!parsed.hasMigrationClass || parsed.error || parsed.operations.length || parsed.replaces.length || parsed.runBefore.length) return false;
+  const deps = parsed.dependencies.filter((d) => !d.swappable && d.app === app).map((d) => d.name);
+  return deps.length === leaves.length && leaves.every((l) => deps.includes(l));
+}
+
+/** Untracked migration modules directly in a folder. */
+async function untrackedModules(root: string, dir: string): Promise<string[]> {
+  const { stdout } = await git(['ls-files', '-o', '--exclude-standard', '-z', '--full-name', '--', `${dir}/`], { cwd: root });
+  return stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((f) => {
+      const rest = f.slice(dir.length + 1);
+      return f.startsWith(`${dir}/`) && !rest.includes('/') && /^[A-Za-z0-9][A-Za-z0-9_]*\.py$/.test(rest);
+    });
+}
+
+export interface Finished {
   app: string;
+  /** The merge migration, repository-relative. */
   path: string;
+  /** 'wrote': written now; 'reused': it was already in the work tree. */
+  how: 'wrote' | 'reused';
+  /** The app's max_migration.txt, when it was brought up to date. */
+  lockfile: string | null;
+}
+
+export type FinishResult = { ok: true; done: Finished[]; paths: string[] } | { ok: false; message: string };
+
+export interface FinishOptions {
+  /** Write the merge migration of every app with several leaves ("onConflict": "generate"). */
+  generate: boolean;
+  /** Take an untracked merge migration already in the app's folder. */
+  reuse: boolean;
+}
+
+interface Plan {
+  app: string;
+  dir: string;
+  path: string;
+  text: string | null;
+  lockfile: string | null;
 }
 
 /**
- * Untracked files that already are the merge migration an app needs: a migration in the app's
- * folder with no operations whose same-app dependencies are exactly the app's leaves. The merge
- * driver writes these (it may only write the one file git hands it, so it leaves the migration in
- * the work tree for the hooks to stage); `migcheck merge` without `git add` leaves them too.
+ * Finish the merges of this state (the index, or a commit): for each app with several leaves, the
+ * merge migration waiting in the work tree, else the one its max_migration.txt names (the merge
+ * driver's choice; in every mode), else with `generate` the one Django would write; and the app's
+ * max_migration.txt set to it. Everything is planned before anything is written. Nothing is staged:
+ * the caller does that where the commit that concludes the merge takes it.
  */
-export async function pendingMerges(root: string, report: Report): Promise<Pending[]> {
-  const pending: Pending[] = [];
-  for (const f of report.findings) {
-    if (f.code !== 'multiple-leaves' || !f.app) continue;
-    const app = report.apps.find((a) => a.label === f.app && f.file?.startsWith(`${a.path}/`));
-    if (!app) continue;
-    const { stdout } = await git(['ls-files', '-o', '--exclude-standard', '-z', '--full-name', '--', `${app.path}/`], { cwd: root });
-    const leaves = new Set(f.migrations);
-    for (const file of stdout.toString('utf8').split('\0')) {
-      const rest = file.slice(app.path.length + 1);
-      if (!file.startsWith(`${app.path}/`) || rest.includes('/') || !/^[A-Za-z0-9_]+\.py$/.test(rest) || rest.startsWith('_')) continue;
-      const parsed = parseMigration(await readFile(path.join(root, ...file.split('/'))));
-      if (!parsed.hasMigrationClass || parsed.error || parsed.operations.length || parsed.replaces.length || parsed.runBefore.length) continue;
-      const deps = parsed.dependencies.filter((d) => !d.swappable && d.app === f.app).map((d) => d.name);
-      if (deps.length === leaves.size && deps.every((d) => leaves.has(d))) pending.push({ app: f.app, path: file });
+export async function finishMerges(where: Where, source: { staged?: boolean; ref?: string }, options: FinishOptions): Promise<FinishResult> {
+  const state = await loadState({ cwd: where.root, ...source });
+  const lockfiles = await readSnapshotLockfiles(state.snapshot, state.analysis);
+  const now = clockFrom(where.env);
+  const plans: Plan[] = [];
+  for (const project of state.analysis.projects) {
+    for (const [app, { dir }] of project.apps) {
+      const leaves = realLeaves(project.graph, app).map((n) => n.name);
+      if (leaves.length < 2) continue;
+      const file = lockfilePath(dir);
+      const lock = lockfiles.has(file) ? parseLockfile(lockfiles.get(file)!) : null;
+      let chosen: { path: string; text: string | null } | null = null;
+      if (options.reuse) {
+        for (const f of await untrackedModules(where.root, dir)) {
+          if (joinsLeaves(await readFile(path.join(where.root, ...f.split('/'))), app, leaves)) chosen = { path: f, text: null };
+        }
+      }
+      const pending = lock?.ok && !project.graph.has(app, lock.name) ? lock.name : null;
+      if (!chosen && (pending || options.generate)) {
+        const planned = await plan(where, state, app, dir, now, null);
+        // Django would refuse this merge: the driver never names one, so only "generate" says why.
+        if (!planned.ok) {
+          if (options.generate) return planned;
+          continue;
+        }
+        const named = pending && namesDriverMerge(pending, planned.name) ? pending : options.generate ? planned.name : null;
+        if (named) {
+          const text = named === planned.name ? planned.text : await plan(where, state, app, dir, now, named);
+          if (typeof text !== 'string') return text;
+          chosen = { path: `${dir}/${named}.py`, text };
+        }
+      }
+      if (!chosen) continue;
+      const name = path.posix.basename(chosen.path, '.py');
+      const needsLock = lock !== null && (!lock.ok || lock.name !== name);
+      plans.push({ app, dir, path: chosen.path, text: chosen.text, lockfile: needsLock ? file : null });
     }
   }
-  return pending;
-}
-
-export type Generated =
-  | { ok: true; created: Array<{ app: string; path: string }>; lockfiles: string[]; paths: string[] }
-  | { ok: false; message: string };
-
-/**
- * onConflict "generate": write the merge migration `makemigrations --merge` would write for each
- * conflicting app of this state (index or commit), into the work tree, and bring the app's
- * max_migration.txt up to date when it has one.
- */
-export async function generateMerges(where: Where, source: { staged?: boolean; ref?: string }, apps: readonly string[]): Promise<Generated> {
-    const state = await loadState({ cwd: where.root, ...source });
-  const result = await mergeMigrations({ cwd: where.root, state, apps, now: clockFrom(where.env) });
-  if (result.refused.length) return { ok: false, message: result.refused.map((r) => `${r.message}; ${hookMessages.cannotGenerate(r.app)}`).join('\n') };
-  const lockfiles: string[] = [];
-  for (const c of result.created) {
-    const file = lockfilePath(path.posix.dirname(c.path));
-    if (!state.snapshot.oids.has(file)) continue;
-    await writeLockfile(where.root, file, lockfileText(c.name));
-    lockfiles.push(file);
+  // Never over a file of the user's: an identical one (an earlier attempt) is taken as it is.
+  const done: Finished[] = [];
+  for (const p of plans) {
+    if (p.text === null) continue;
+    const target = await safeTarget(where.root, p.dir, path.posix.basename(p.path, '.py'));
+    if (await exists(target)) {
+      const leaves = realLeavesOf(state, p.app, p.dir);
+      if (!joinsLeaves(await readFile(target), p.app, leaves)) return { ok: false, message: driverMessages.targetExists(p.path) };
+      p.text = null;
+    }
   }
-  const created = result.created.map((c) => ({ app: c.app, path: c.path }));
-  return { ok: true, created, lockfiles, paths: [...created.map((c) => c.path), ...lockfiles] };
+  for (const p of plans) {
+    if (p.text !== null) await writeNewFile(await safeTarget(where.root, p.dir, path.posix.basename(p.path, '.py')), p.text);
+    if (p.lockfile) await writeLockfile(where.root, p.lockfile, lockfileText(path.posix.basename(p.path, '.py')));
+    done.push({ app: p.app, path: p.path, how: p.text === null ? 'reused' : 'wrote', lockfile: p.lockfile });
+  }
+  return { ok: true, done, paths: done.flatMap((d) => (d.lockfile ? [d.path, d.lockfile] : [d.path])) };
 }
+
+function realLeavesOf(state: State, app: string, dir: string): string[] {
+  const project = state.analysis.projects.find((p) => p.apps.get(app)?.dir === dir)!;
+  return realLeaves(project.graph, app).map((n) => n.name);
+}
+
+/** The merge migration of one app (in one folder): its name and text; with `named`, its text under that name. */
+async function plan(where: Where, state: State, app: string, dir: string, now: Date, named: string): Promise<string | { ok: false; message: string }>;
+async function plan(where: Where, state: State, app: string, dir: string, now: Date, named: null): Promise<{ ok: true; name: string; text: string } | { ok: false; message: string }>;
+async function plan(where: Where, state: State, app: string, dir: string, now: Date, named: string | null) {
+  const suffix = named === null ? null : named.slice(named.indexOf('_') + 1);
+  const result = await mergeMigrations({ cwd: where.root, state, apps: [app], now, dryRun: true, keepExisting: true, name: suffix });
+  if (result.refused.length) return { ok: false, message: result.refused.map((r) => `${r.message}; ${hookMessages.cannotGenerate(r.app)}`).join('\n') };
+  const created = result.created.find((c) => path.posix.dirname(c.path) === dir);
+  if (!created || (named !== null && created.name !== named)) return { ok: false, message: hookMessages.cannotGenerate(app) };
+  return named === null ? { ok: true, name: created.name, text: created.text } : created.text;
+}
+

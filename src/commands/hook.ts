@@ -111,25 +111,25 @@ async function preCommit(ctx: Ctx): Promise<number> {
   let report = await check({ cwd: ctx.root, ...source });
   if (!errorsOf(report).length) return 0;
   if (otherErrors(report).length) return refuse(ctx, report, hookMessages.commitRefused());
-  // The merge migration may be waiting in the work tree: the merge driver writes it there during a
-  // merge, and `migcheck merge` without `git add` leaves it there.
-  if (ctx.mode === 'generate' || (await (await import('./hook-fixes.js')).mergeInProgress(where(ctx)))) {
-    const staged = await stagePending(ctx, report);
-    if (staged.length) report = await check({ cwd: ctx.root, ...source });
+  // What the merge driver chose (max_migration.txt names it), a merge migration waiting in the
+  // work tree during a merge, or with "generate" a new one: what a pre-commit hook stages goes into
+  // the commit it guards, the commit that concludes a merge included.
+  const fixes = await import('./hook-fixes.js');
+  const generate = ctx.mode === 'generate';
+  const finished = await fixes.finishMerges(where(ctx), source, { generate, reuse: generate || (await fixes.mergeInProgress(where(ctx))) });
+  if (!finished.ok) return refuse(ctx, report, finished.message);
+  if (finished.done.length) {
+    await fixes.stageIntoCommit(where(ctx), finished.paths);
+    for (const d of finished.done) {
+      say(ctx, d.how === 'wrote' ? hookMessages.addedToCommit(d.path, d.app) : hookMessages.stagedPending(d.path, d.app));
+      if (d.lockfile) say(ctx, hookMessages.lockfileStaged(d.lockfile));
+    }
+    report = await check({ cwd: ctx.root, ...source });
     if (!errorsOf(report).length) return 0;
     if (otherErrors(report).length) return refuse(ctx, report, hookMessages.commitRefused());
   }
   if (ctx.mode === 'warn') return warn(ctx, report, hookMessages.commitGoesOn());
-  if (ctx.mode === 'block') return refuse(ctx, report, hookMessages.commitRefusedConflict(conflictApps(report)));
-  const generated = await generate(ctx, source, report);
-  if (!generated.ok) return refuse(ctx, report, generated.message);
-  // What a pre-commit hook stages goes into the commit it guards.
-  await (await import('./hook-fixes.js')).stageIntoCommit(where(ctx), generated.paths);
-  for (const c of generated.created) say(ctx, hookMessages.addedToCommit(c.path, c.app));
-  for (const file of generated.lockfiles) say(ctx, hookMessages.lockfileStaged(file));
-  report = await check({ cwd: ctx.root, ...source });
-  if (errorsOf(report).length) return refuse(ctx, report, hookMessages.commitRefused());
-  return 0;
+  return refuse(ctx, report, hookMessages.commitRefusedConflict(conflictApps(report)));
 }
 
 async function preMergeCommit(ctx: Ctx): Promise<number> {
@@ -139,61 +139,66 @@ async function preMergeCommit(ctx: Ctx): Promise<number> {
   let report = await check({ cwd: ctx.root, ...source });
   if (!errorsOf(report).length) return 0;
   if (otherErrors(report).length) return refuse(ctx, report, hookMessages.mergeRefused());
-  // The merge driver wrote the merge migration into the work tree (it may only write the file git
-  // asked it to merge); stage it. Git wrote the merge commit's tree before this hook ran, so the
-  // file reaches the merge only through the `git commit` the user runs next.
-  const staged = await stagePending(ctx, report);
-  if (staged.length) {
+  // Git wrote the merge commit's tree before this hook ran: a file staged here reaches the merge
+  // only through the `git commit` the user runs next, so the hook stops the merge (in every mode)
+  // whenever it wrote or staged anything, and `git merge --abort` takes it all away again.
+  const fixes = await import('./hook-fixes.js');
+  const finished = await fixes.finishMerges(where(ctx), source, { generate: ctx.mode === 'generate', reuse: true });
+  if (!finished.ok) return refuse(ctx, report, finished.message);
+  if (finished.done.length) {
+    await fixes.stage(ctx.root, finished.paths);
     report = await check({ cwd: ctx.root, ...source });
     if (!errorsOf(report).length) {
-      if (ctx.mode === 'warn') {
-        say(ctx, hookMessages.stagedAfterMerge(staged));
-        return 0;
-      }
-      say(ctx, hookMessages.stagedFinishMerge(staged));
+      const wrote = finished.done.some((d) => d.how === 'wrote');
+      say(ctx, wrote ? hookMessages.wroteFinishMerge(finished.paths) : hookMessages.stagedFinishMerge(finished.paths));
       return 1;
     }
     if (otherErrors(report).length) return refuse(ctx, report, hookMessages.mergeRefused());
   }
   if (ctx.mode === 'warn') return warn(ctx, report, hookMessages.mergeGoesOn());
-  if (ctx.mode === 'block') return refuse(ctx, report, hookMessages.mergeRefusedConflict(conflictApps(report)));
-  const generated = await generate(ctx, source, report);
-  if (!generated.ok) return refuse(ctx, report, generated.message);
-  await (await import('./hook-fixes.js')).stage(ctx.root, generated.paths);
-  say(ctx, hookMessages.wroteFinishMerge([...generated.created.map((c) => c.path), ...generated.lockfiles]));
-  return 1;
+  return refuse(ctx, report, hookMessages.mergeRefusedConflict(conflictApps(report)));
 }
 
 async function postMerge(ctx: Ctx): Promise<number> {
   // `git merge --squash` makes no commit: what it merged is in the index.
-  const source = ctx.args[0] === '1' ? ({ staged: true } as const) : ({ ref: 'HEAD' } as const);
+  const squash = ctx.args[0] === '1';
+  const source = squash ? ({ staged: true } as const) : ({ ref: 'HEAD' } as const);
   const { check } = await import('../api.js');
   const report = await check({ cwd: ctx.root, ...source });
   if (!errorsOf(report).length) return 0;
   await printFindings(ctx, report, errorsOf(report));
-  if (otherErrors(report).length === 0) {
-    const pending = await (await import('./hook-fixes.js')).pendingMerges(ctx.root, report);
-    if (pending.length) {
-      say(ctx, hookMessages.commitPending(pending.map((p) => p.path)));
+  if (otherErrors(report).length === 0 && !squash) {
+    // The merge is committed (the checks were skipped: --no-verify): write what it lacks, for the next commit.
+    const finished = await (await import('./hook-fixes.js')).finishMerges(where(ctx), source, { generate: ctx.mode === 'generate', reuse: true });
+    if (finished.ok && finished.done.length) {
+      const wrote = finished.done.some((d) => d.how === 'wrote');
+      say(ctx, wrote ? hookMessages.wroteCommitIt(finished.paths, ctx.mode === 'generate') : hookMessages.commitPending(finished.paths));
       return 0;
     }
-    if (ctx.mode === 'generate') {
-      const generated = await generate(ctx, source, report);
-      if (generated.ok) {
-        say(ctx, hookMessages.wroteCommitIt(generated.paths));
-        return 0;
-      }
-      say(ctx, generated.message);
-    }
+    if (!finished.ok) say(ctx, finished.message);
   }
-  say(ctx, hookMessages.afterMerge());
+  if (squash) say(ctx, hookMessages.squashPending(conflictApps(report)));
+  else say(ctx, hookMessages.afterMerge());
   return 0;
 }
 
 async function postRewrite(ctx: Ctx): Promise<number> {
   const { check } = await import('../api.js');
-  const report = await check({ cwd: ctx.root, ref: 'HEAD' });
+  let report = await check({ cwd: ctx.root, ref: 'HEAD' });
   if (!errorsOf(report).length) return 0;
+  if (ctx.args[0] === 'rebase' && otherErrors(report).length === 0) {
+    // The rebase is over (its branch updated, nothing to abort any more): what the merge driver
+    // left to write during the replay goes into a commit on top, so the branch ends whole.
+    const fixes = await import('./hook-fixes.js');
+    const finished = await fixes.finishMerges(where(ctx), { ref: 'HEAD' }, { generate: ctx.mode === 'generate', reuse: true });
+    if (finished.ok && finished.done.length) {
+      await fixes.stage(ctx.root, finished.paths);
+      await git(['commit', '--no-verify', '-q', '-m', hookMessages.rebaseCommitMessage(finished.paths), '--', ...finished.paths], { cwd: ctx.root });
+      say(ctx, hookMessages.committedAfterRebase(finished.paths));
+      report = await check({ cwd: ctx.root, ref: 'HEAD' });
+      if (!errorsOf(report).length) return 0;
+    } else if (!finished.ok) say(ctx, finished.message);
+  }
   await printFindings(ctx, report, errorsOf(report));
   say(ctx, hookMessages.afterRewrite(ctx.args[0] === 'amend' ? 'amend' : 'rebase'));
   return 0;
@@ -324,20 +329,6 @@ function readByMigcheck(p: string): boolean {
   const dir = p.slice(p.lastIndexOf('/', slash - 1) + 1, Math.max(0, slash));
   if (dir.includes('migrations')) return true;
   return p.endsWith('.py') && (p.endsWith('apps.py') || p.includes('settings'));
-}
-
-/** Stage the merge migrations waiting in the work tree, and say so. */
-async function stagePending(ctx: Ctx, report: Report): Promise<string[]> {
-  const { pendingMerges, stageIntoCommit } = await import('./hook-fixes.js');
-  const pending = await pendingMerges(ctx.root, report);
-  const paths = pending.map((p) => p.path);
-  await stageIntoCommit(where(ctx), paths);
-  for (const p of pending) say(ctx, hookMessages.stagedPending(p.path, p.app));
-  return paths;
-}
-
-async function generate(ctx: Ctx, source: { staged?: boolean; ref?: string }, report: Report) {
-  return (await import('./hook-fixes.js')).generateMerges(where(ctx), source, conflictApps(report));
 }
 
 function where(ctx: Ctx) {

@@ -46,6 +46,8 @@ export interface MergeOptions {
   black?: BlackStyle;
   /** The clock: Django's `datetime.now()`. */
   now: Date;
+  /** With dryRun: plan even when a target exists (the caller decides whether it is the same migration). */
+  keepExisting?: boolean;
   /** Merge apps whose branches clash on operations (`operation-clash`) too. */
   force?: boolean;
   /** The process time zone, used when the config has no settings.TIME_ZONE. */
@@ -242,7 +244,7 @@ export async function mergeMigrations(options: MergeOptions): Promise<MergeResul
   const targets: string[] = [];
   for (const c of created) {
     const target = await safeTarget(state.root, path.posix.dirname(c.path), c.name);
-    if (targets.includes(target) || (await exists(target))) throw new UsageError(messages.mergeTargetExists(c.path));
+    if (targets.includes(target) || (!(options.dryRun && options.keepExisting) && (await exists(target)))) throw new UsageError(messages.mergeTargetExists(c.path));
     targets.push(target);
   }
   if (!options.dryRun) {

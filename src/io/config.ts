@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AnalyzeOptions } from '../core/findings.js';
 import { ConfigError } from '../errors.js';
+import { notice } from './notices.js';
 
 export type OnConflict = 'block' | 'warn' | 'generate';
 
@@ -79,7 +80,12 @@ export function validateConfig(raw: unknown, where: string): Config {
   return config;
 }
 
-async function readJson(file: string): Promise<unknown | undefined> {
+/**
+ * A JSON config file at the root; undefined when there is none. One that a merge left with conflict
+ * markers is read from another version (config-fallback.ts), and the user is told which.
+ */
+async function readJson(root: string, name: 'migcheck.config.json' | 'package.json'): Promise<unknown | undefined> {
+  const file = path.join(root, name);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -89,17 +95,20 @@ async function readJson(file: string): Promise<unknown | undefined> {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file}: invalid JSON: ${(e as Error).message}`);
+    const { midMergeFallback } = await import('./config-fallback.js');
+    const fallback = await midMergeFallback(root, name, text);
+    if (!fallback) throw new ConfigError(`${file}: invalid JSON: ${(e as Error).message}`);
+    notice(fallback.notice);
+    return fallback.value;
   }
 }
 
 /** `migcheck.config.json`, else the `"migcheck"` key of package.json, at the repository root. */
 export async function loadConfig(root: string | null): Promise<Config> {
   if (!root) return { ...DEFAULT_CONFIG };
-  const own = path.join(root, 'migcheck.config.json');
-  const direct = await readJson(own);
+  const direct = await readJson(root, 'migcheck.config.json');
   if (direct !== undefined) return validateConfig(direct, 'migcheck.config.json');
-  const pkg = await readJson(path.join(root, 'package.json'));
+  const pkg = await readJson(root, 'package.json');
   if (pkg && typeof pkg === 'object' && 'migcheck' in pkg) {
     return validateConfig((pkg as Record<string, unknown>).migcheck, 'package.json "migcheck"');
   }
