@@ -225,6 +225,30 @@ test('rollback: the steps Django cannot reverse (RunPython without reverse_code,
   assert.match(human.stdout, 'r.0003_noop  ✔');
 });
 
+test('#24900 (Django 4.0+): rolling back to a replaced migration or a partly applied squash differs by version; migcheck refuses both', () => {
+  // Django 3.2 crashes on both targets (KeyError; NodeNotFoundError). From 4.0 the executor
+  // reloads the graph without squashes for a replaced target (#24900), and migrate takes a partly
+  // applied squash as the last migration it replaces. migcheck's rollback does not model either
+  // yet (docs/django-versions.md): it refuses with a sentence, never a wrong plan.
+  const all: Key[] = [['s', '0001_a'], ['s', '0002_b'], ['s', '0003_c'], ['s', '0004_d']];
+  const dir = writeTree(SQUASH);
+  const cases = [
+    { applied: all, target: ['s', '0002_b'] as Key },
+    { applied: [['s', '0001_a']] as Key[], target: ['s', '0001_squashed'] as Key },
+  ];
+  const by = new Map(DJANGO_SERIES.map((series) => [series, djangoOn(series, dir, SQUASH, cases)]));
+  assert.match(by.get('3.2')![0].error ?? '', "('s', '0002_b')");
+  assert.match(by.get('3.2')![1].error ?? '', 'not a valid node');
+  for (const series of ['4.2', '5.2'] as const) {
+    assert.equal(by.get(series)!.map((a) => [a.error, a.plan]), [[null, ['s.0004_d', 's.0003_c']], [null, ['s.0002_b', 's.0003_c']]], series);
+  }
+  const replaced = migcheck(['deploy-check', '--database', 'sqlite:///db-0.sqlite3', '--rollback-to', 's', '0002_b'], dir);
+  assert.is(replaced.code, 2, replaced.stdout + replaced.stderr);
+  assert.match(replaced.stderr, 's.0002_b is replaced by a squashed migration');
+  const partly = migcheck(['deploy-check', '--database', 'sqlite:///db-1.sqlite3', '--rollback-to', 's', '0001_squashed'], dir);
+  assert.is(partly.code, 2, partly.stdout + partly.stderr);
+});
+
 test.after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
