@@ -4,13 +4,14 @@
 // bin) predicts the merge; then `git merge` really merges, and Django 3.2 judges the tree it left
 // (conflict markers included). The predicted verdict must be Django's. `branches` (the scoped
 // scan, in process) must report the same branch conflicts as `check --against` (whole trees).
+// Django 4.2 and 5.2 judge the same merged trees too (docs/django-versions.md).
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { branches } from '../src/api.js';
 import { describeBoth, disagreement, djangoOutcome, type ReportLike } from './helpers/compare.js';
-import { djangoVerdicts, requireDjango, type Verdict } from './helpers/django.js';
+import { djangoRelease, djangoVerdicts, DJANGO_SERIES, requireDjango, type OracleTree, type Verdict } from './helpers/django.js';
 import { gitAsync, inPool, removeDir, runCliAsync, tempDir, writeFiles } from './helpers/repo.js';
 import { appDir, mulberry32, randomTreeSpec, treeFiles, type AppSpec, type MigrationSpec, type TreeSpec } from './helpers/trees.js';
 
@@ -142,6 +143,7 @@ const test = suite('check --against equals Django on the merged tree');
 let root = '';
 const cases: Case[] = [];
 let verdicts: Verdict[] = [];
+let trees: OracleTree[] = [];
 /** MIGCHECK_KEEP_TREES=1 keeps the repositories (and prints where) to look at a failure. */
 test.after(() => {
   if (root && process.env.MIGCHECK_KEEP_TREES === '1') console.log(`kept ${root}`);
@@ -168,8 +170,7 @@ test(`${COUNT} random branch pairs: predicted, then really merged and judged by 
     cases.push(c);
   });
   cases.sort((a, b) => a.seed - b.seed);
-  verdicts = await djangoVerdicts(
-    cases.map((c) => ({
+  trees = cases.map((c) => ({
       root: c.dir,
       apps: c.labels
         .filter((l) => existsSync(join(c.dir, l, 'migrations', '__init__.py')))
@@ -177,8 +178,8 @@ test(`${COUNT} random branch pairs: predicted, then really merged and judged by 
         .map((label) => ({ label, module: appDir({ label, migrations: [] }).split('/').join('.') })),
       settings: { AUTH_USER_MODEL: 'auth.User' },
       contrib: true,
-    })),
-  );
+    }));
+  verdicts = await djangoVerdicts(trees);
   const failures: string[] = [];
   cases.forEach((c, i) => {
     const { code, json, stderr } = c.report!;
@@ -192,6 +193,20 @@ test(`${COUNT} random branch pairs: predicted, then really merged and judged by 
   });
   assert.equal(failures.slice(0, 5), [], `${failures.length} of ${cases.length} disagree`);
 });
+
+for (const series of DJANGO_SERIES.filter((s) => s !== '3.2')) {
+  test(`the same merged trees judged by Django ${djangoRelease(series)}: the predictions hold`, async () => {
+    assert.is(trees.length, COUNT);
+    const got = await djangoVerdicts(trees, { django: series });
+    const failures: string[] = [];
+    cases.forEach((c, i) => {
+      const predicted = c.report!.json.against[0];
+      const why = disagreement({ ...predicted, version: 1 }, got[i]);
+      if (why) failures.push(`seed ${c.seed}: ${why}\n${describeBoth(predicted, got[i])}`);
+    });
+    assert.equal(failures.slice(0, 5), [], `${failures.length} of ${cases.length} disagree`);
+  });
+}
 
 test('the pairs cover the cases that matter', () => {
   assert.is(cases.length, COUNT);

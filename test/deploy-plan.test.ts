@@ -1,6 +1,7 @@
 // deploy-check's plan against Django's own `migrate --plan` on the same database: cross-app
 // dependencies, run_before, squashes used, dropped (partly applied) and fully applied, an
 // inconsistent history, and rollbacks (`migrate <app> <name>` backwards, with what cannot be undone).
+// Every Django answer is asked of 3.2, 4.2 and 5.2, and must be the same (docs/django-versions.md).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { djangoRelease, DJANGO_SERIES, oracleEnv, requireDjango, type DjangoSeries } from './helpers/django.js';
 import { PYTHON, migcheck, requirePython, type Run } from './fixtures/deploy/helpers.js';
 
 type Key = [string, string];
@@ -59,11 +61,32 @@ interface DjangoAnswer {
   irreversible: string[];
 }
 
+/**
+ * `migrate --plan` for each case on one Django release, in one python process. The database each
+ * case recorded is kept as `db-<i>.sqlite3` (for migcheck to read), and the last one stays as db.sqlite3.
+ */
+function djangoOn(series: DjangoSeries, dir: string, tree: Tree, cases: Array<{ applied: Key[]; target?: Key | null }>): DjangoAnswer[] {
+  requireDjango(series);
+  const request = JSON.stringify({
+    apps: Object.keys(tree).sort(),
+    cases: cases.map((c, i) => ({ applied: c.applied, target: c.target ?? null, copy_to: `db-${i}.sqlite3` })),
+  });
+  const r = spawnSync(PYTHON, [DRIVER, dir, request], { encoding: 'utf8', env: oracleEnv({ django: series }) });
+  if (r.status !== 0) throw new Error(`django_plan.py (Django ${djangoRelease(series)}) failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as DjangoAnswer[];
+}
+
+/** Django's answers for each case, asked of every release: they must agree, and 3.2's are returned. */
+function djangoAll(dir: string, tree: Tree, cases: Array<{ applied: Key[]; target?: Key | null }>): DjangoAnswer[] {
+  const [first, ...others] = DJANGO_SERIES.map((series) => djangoOn(series, dir, tree, cases));
+  others.forEach((answers, i) => {
+    assert.equal(answers, first, `Django ${djangoRelease(DJANGO_SERIES[i + 1])} plans differently from ${djangoRelease(DJANGO_SERIES[0])}`);
+  });
+  return first;
+}
+
 function django(dir: string, tree: Tree, applied: Key[], target: Key | null = null): DjangoAnswer {
-  const request = JSON.stringify({ apps: Object.keys(tree).sort(), applied, target });
-  const r = spawnSync(PYTHON, [DRIVER, dir, request], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
-  if (r.status !== 0) throw new Error(`django_plan.py failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout) as DjangoAnswer;
+  return djangoAll(dir, tree, [{ applied, target }])[0];
 }
 
 interface Ours {
@@ -73,8 +96,8 @@ interface Ours {
   reversible: boolean[];
 }
 
-function ours(dir: string, target: Key | null = null): Ours {
-  const args = ['deploy-check', '--database', 'sqlite:///db.sqlite3', '--format', 'json'];
+function ours(dir: string, target: Key | null = null, db = 'db.sqlite3'): Ours {
+  const args = ['deploy-check', '--database', `sqlite:///${db}`, '--format', 'json'];
   if (target) args.push('--rollback-to', target[0], target[1]);
   const run = migcheck(args, dir);
   if (run.code === 2) throw new Error(`deploy-check failed:\n${run.stderr}`);
@@ -91,10 +114,11 @@ function ours(dir: string, target: Key | null = null): Ours {
 function samePlans(tree: Tree, cases: Key[][]): void {
   requirePython(['django']);
   const dir = writeTree(tree);
-  for (const applied of cases) {
-    const expected = django(dir, tree, applied);
+  const answers = djangoAll(dir, tree, cases.map((applied) => ({ applied })));
+  for (const [i, applied] of cases.entries()) {
+    const expected = answers[i];
     assert.is(expected.error, null, `Django refused ${JSON.stringify(applied)}: ${expected.error}`);
-    const got = ours(dir);
+    const got = ours(dir, null, `db-${i}.sqlite3`);
     assert.equal(got.plan, expected.plan, `applied ${JSON.stringify(applied)}`);
     assert.is(got.run.code, 0, got.run.stdout);
   }
@@ -165,10 +189,12 @@ test('rollback: the reverse plan of `migrate <app> <name>`, prefixes and zero in
   requirePython(['django']);
   const dir = writeTree(CROSS);
   const all: Key[] = Object.entries(CROSS).flatMap(([app, ms]) => Object.keys(ms).map((n) => [app, n] as Key));
-  for (const target of [['a', '0001_initial'], ['a', '0002'], ['b', 'zero'], ['c', '0001_initial']] as Key[]) {
-    const expected = django(dir, CROSS, all, target);
+  const targets = [['a', '0001_initial'], ['a', '0002'], ['b', 'zero'], ['c', '0001_initial']] as Key[];
+  const answers = djangoAll(dir, CROSS, targets.map((target) => ({ applied: all, target })));
+  for (const [i, target] of targets.entries()) {
+    const expected = answers[i];
     assert.is(expected.error, null);
-    const got = ours(dir, target);
+    const got = ours(dir, target, `db-${i}.sqlite3`);
     assert.equal(got.plan, expected.plan, `rollback to ${target.join(' ')}`);
     assert.ok(got.plan.length > 0);
   }
@@ -197,6 +223,30 @@ test('rollback: the steps Django cannot reverse (RunPython without reverse_code,
   const human = migcheck(['deploy-check', '--database', 'sqlite:///db.sqlite3', '--rollback-to', 'r', '0001_initial'], dir);
   assert.match(human.stdout, 'r.0004_data  ✖ irreversible');
   assert.match(human.stdout, 'r.0003_noop  ✔');
+});
+
+test('#24900 (Django 4.0+): rolling back to a replaced migration or a partly applied squash differs by version; migcheck refuses both', () => {
+  // Django 3.2 crashes on both targets (KeyError; NodeNotFoundError). From 4.0 the executor
+  // reloads the graph without squashes for a replaced target (#24900), and migrate takes a partly
+  // applied squash as the last migration it replaces. migcheck's rollback does not model either
+  // yet (docs/django-versions.md): it refuses with a sentence, never a wrong plan.
+  const all: Key[] = [['s', '0001_a'], ['s', '0002_b'], ['s', '0003_c'], ['s', '0004_d']];
+  const dir = writeTree(SQUASH);
+  const cases = [
+    { applied: all, target: ['s', '0002_b'] as Key },
+    { applied: [['s', '0001_a']] as Key[], target: ['s', '0001_squashed'] as Key },
+  ];
+  const by = new Map(DJANGO_SERIES.map((series) => [series, djangoOn(series, dir, SQUASH, cases)]));
+  assert.match(by.get('3.2')![0].error ?? '', "('s', '0002_b')");
+  assert.match(by.get('3.2')![1].error ?? '', 'not a valid node');
+  for (const series of ['4.2', '5.2'] as const) {
+    assert.equal(by.get(series)!.map((a) => [a.error, a.plan]), [[null, ['s.0004_d', 's.0003_c']], [null, ['s.0002_b', 's.0003_c']]], series);
+  }
+  const replaced = migcheck(['deploy-check', '--database', 'sqlite:///db-0.sqlite3', '--rollback-to', 's', '0002_b'], dir);
+  assert.is(replaced.code, 2, replaced.stdout + replaced.stderr);
+  assert.match(replaced.stderr, 's.0002_b is replaced by a squashed migration');
+  const partly = migcheck(['deploy-check', '--database', 'sqlite:///db-1.sqlite3', '--rollback-to', 's', '0001_squashed'], dir);
+  assert.is(partly.code, 2, partly.stdout + partly.stderr);
 });
 
 test.after(() => {

@@ -1,9 +1,13 @@
 // Named conflict shapes, each written twice: Django 3.2's `makemigrations --merge --noinput` writes
 // into one copy, the real `migcheck merge` process into the other, and the files must be the same
 // bytes. Then Django's loader reads migcheck's result: no conflict left, and `migrate --plan` runs.
+// Then every shape again on Django 4.2 and 5.2, without and with black on PATH, against migcheck's
+// merge for that release (`--django-version`, `--black`): see docs/django-versions.md.
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mergeMigrations, type MergeResult } from '../src/commands/merge.js';
+import { djangoRelease, DJANGO_SERIES, requireBlack, type DjangoSeries } from './helpers/django.js';
 import { djangoMerge, type MergeAnswer, type MergeTree } from './helpers/django_merge.js';
 import { listFiles, newFiles, removeDir, runCli, tempDir, writeFiles, type CliResult } from './helpers/repo.js';
 import { oracleTree, writeTree, type MigrationSpec, type TreeSpec } from './helpers/trees.js';
@@ -22,6 +26,8 @@ interface Shape {
   tz?: string;
   /** The files both must create, written down so that the oracle's answer is pinned too. */
   expect: string[] | { error: string };
+  /** Where a later Django names the file differently (parse_number reads `_squashed_NNNN` from 4.1). */
+  expectFrom?: Partial<Record<DjangoSeries, string[]>>;
   /** Conflicts Django still sees in migcheck's result (apps left out with --app); then no migrate --plan. */
   remaining?: Record<string, string[]>;
   /** Extra checks on one created file's text. */
@@ -102,8 +108,10 @@ const SHAPES: Record<string, Shape> = {
         },
       ],
     },
-    // Django 3.2 numbers a squash by its leading digits (2); 4.1+ would say 3.
+    // Django 3.2 numbers a squash by its leading digits (2); 4.1+ by the digits after
+    // `_squashed_` (3).
     expect: ['blog/migrations/0003_merge_0002_c_0002_squashed_0003_b.py'],
+    expectFrom: { '4.2': ['blog/migrations/0004_merge_0002_c_0002_squashed_0003_b.py'], '5.2': ['blog/migrations/0004_merge_0002_c_0002_squashed_0003_b.py'] },
   },
   'long leaf names: the time instead': {
     spec: {
@@ -296,6 +304,11 @@ const SHAPES: Record<string, Shape> = {
 
 
 
+/** The same merge for Django: USE_TZ only where the shape sets it (else Django's own default). */
+function djangoRequest(dir: string, shape: Shape): MergeTree {
+  return { ...oracleTree(dir, shape.spec), mode: 'merge', now: NOW, timeZone: shape.tz ?? 'UTC', useTz: null, ...shape.django };
+}
+
 interface Case {
   name: string;
   shape: Shape;
@@ -323,7 +336,7 @@ test.before(async () => {
     const cli = runCli(['merge', ...(shape.args ?? [])], { cwd: ours, env: { MIGCHECK_NOW: NOW, TZ: shape.tz ?? 'UTC' } });
     const created = newFiles(before, listFiles(ours));
     cases.push({ name, shape, django, ours, cli, created });
-    requests.push({ ...oracleTree(django, shape.spec), mode: 'merge', now: NOW, timeZone: shape.tz ?? 'UTC', ...shape.django });
+    requests.push(djangoRequest(django, shape));
   });
   answers = await djangoMerge(requests);
   verified = await djangoMerge(cases.map((c) => ({ ...oracleTree(c.ours, c.shape.spec), mode: 'verify' as const })));
@@ -373,3 +386,82 @@ test('running merge again: nothing to merge, exit 0', () => {
 });
 
 test.run();
+
+// ---------------------------------------------------------------------------------------------
+// The same shapes on Django 4.2 and 5.2, each without and with black on PATH. migcheck runs
+// in-process here (the real bin with these flags is in merge-random and merge-cli).
+
+/** migcheck's merge options for a shape's CLI flags (only --app, --name and --no-header occur). */
+function optionsOf(args: string[]): { apps: string[]; name: string | null; header: boolean } {
+  const out = { apps: [] as string[], name: null as string | null, header: true };
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--app') out.apps.push(args[++i]);
+    else if (args[i] === '--name') out.name = args[++i];
+    else if (args[i] === '--no-header') out.header = false;
+    else throw new Error(`optionsOf: no mapping for ${args[i]}`);
+  }
+  return out;
+}
+
+const versions = suite('merge: the shapes against makemigrations --merge of Django 4.2 and 5.2');
+const vbase = tempDir('migcheck-merge-shapes-versions-');
+versions.after(() => removeDir(vbase));
+
+for (const series of DJANGO_SERIES.filter((s) => s !== '3.2')) {
+  for (const black of [false, true]) {
+    const release = djangoRelease(series);
+    versions(`Django ${release}${black ? ' with black on PATH, migcheck --black' : ''}: every shape, byte for byte`, async () => {
+      const group = join(vbase, `${series}${black ? '-black' : ''}`);
+      const runs: Array<{ name: string; shape: Shape; ours: string; result: MergeResult | null; error: string | null; created: Record<string, string> }> = [];
+      const requests: MergeTree[] = [];
+      for (const [i, [name, shape]] of Object.entries(SHAPES).entries()) {
+        const django = join(group, `${i}`, 'django');
+        const ours = join(group, `${i}`, 'ours');
+        writeTree(django, shape.spec);
+        writeTree(ours, shape.spec);
+        if (shape.settings) writeFiles(ours, { 'migcheck.config.json': JSON.stringify({ settings: shape.settings }) });
+        const before = listFiles(ours);
+        const run = { name, shape, ours, result: null as MergeResult | null, error: null as string | null, created: {} as Record<string, string> };
+        try {
+          run.result = await mergeMigrations({
+            cwd: ours,
+            ...optionsOf(shape.args ?? []),
+            djangoVersion: release,
+            black: black ? { major: requireBlack() } : null,
+            now: new Date(NOW),
+            timeZone: shape.tz ?? 'UTC',
+          });
+        } catch (e) {
+          run.error = (e as Error).message;
+        }
+        run.created = newFiles(before, listFiles(ours));
+        runs.push(run);
+        requests.push(djangoRequest(django, shape));
+      }
+      const got = await djangoMerge(requests, { django: series, black });
+      const failures: string[] = [];
+      runs.forEach((r, i) => {
+        const d = got[i];
+        const expect = r.shape.expectFrom?.[series] ?? r.shape.expect;
+        const where = `${r.name}\nours: ${JSON.stringify({ error: r.error, refused: r.result?.refused, created: r.created }, null, 1)}\ndjango: ${JSON.stringify(d, null, 1)}`;
+        if (Array.isArray(expect)) {
+          if (d.error !== null || JSON.stringify(Object.keys(d.created).sort()) !== JSON.stringify(expect)) failures.push(`Django did not write ${expect.join(', ')}: ${where}`);
+          else if (JSON.stringify(r.created) !== JSON.stringify(d.created)) failures.push(`different bytes: ${where}`);
+        } else if (d.error?.message !== expect.error) failures.push(`Django should refuse with ${expect.error}: ${where}`);
+        else if (!r.result?.refused.some((x) => x.message === expect.error) || Object.keys(r.created).length) failures.push(`migcheck should refuse the same way and write nothing: ${where}`);
+      });
+      assert.equal(failures, [], failures.join('\n\n'));
+      // What differs from 3.2, seen in Django's own files: the release in the header; black's
+      // layout; and from 5.0 USE_TZ defaults to True, so a project that does not set it gets its
+      // header in UTC (04:47) while the name keeps the local time (Chicago, 22:47 the day before).
+      const chicago = Object.values(got[Object.keys(SHAPES).indexOf('long leaf names: the time instead')].created)[0];
+      assert.match(chicago, new RegExp(`^# Generated by Django ${release.replace(/\./g, '\\.')} on 2026-11-${series === '4.2' ? '22 22:47' : '23 04:47'}\n`));
+      const plain = Object.values(got[Object.keys(SHAPES).indexOf('two siblings')].created)[0];
+      if (black) assert.match(plain, /^class Migration\(migrations\.Migration\):\n    dependencies = \[\n        \("blog", "0002_post_body"\),$/m);
+      else assert.match(plain, /\n    operations = \[\n    \]\n$/);
+    });
+  }
+}
+
+versions.run();
+

@@ -1,6 +1,7 @@
 // Hundreds of seeded random trees, judged by Django 3.2 (one python process for all of them) and
 // by migcheck's `check()` from src/api.ts (one node process for all of them); a handful also
-// through the real bin. They must all agree.
+// through the real bin. They must all agree. The first MIGCHECK_VERSION_COUNT trees (default 200)
+// are judged by Django 4.2 and 5.2 too (docs/django-versions.md).
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,13 +13,15 @@ import {
   type Outcome,
   type ReportLike,
 } from './helpers/compare.js';
-import { checkMany } from './helpers/check-many.js';
-import { djangoVerdicts, requireDjango, type Verdict } from './helpers/django.js';
+import { checkMany, type CheckOutcome } from './helpers/check-many.js';
+import { djangoRelease, djangoVerdicts, DJANGO_SERIES, requireDjango, type DjangoSeries, type Verdict } from './helpers/django.js';
 import { commitAll, gitAsync, inPool, parseJsonReport, removeDir, runCli, tempDir } from './helpers/repo.js';
 import { oracleTree, randomTreeSpec, writeTree, type TreeSpec } from './helpers/trees.js';
 
 /** Seeds 1..N; MIGCHECK_PROPERTY_COUNT overrides N (default 500). */
 const COUNT = Number(process.env.MIGCHECK_PROPERTY_COUNT ?? 500);
+/** How many of them Django 4.2 and 5.2 judge too; MIGCHECK_VERSION_COUNT overrides (default 200). */
+const VERSION_COUNT = Math.min(COUNT, Number(process.env.MIGCHECK_VERSION_COUNT ?? 200));
 const SEEDS = Array.from({ length: COUNT }, (_, i) => i + 1);
 
 interface Case {
@@ -91,29 +94,62 @@ generator('the oracle judges a tree the same wherever it sits in the batch', asy
 
 generator.run();
 
+let checked: Promise<CheckOutcome[]> | undefined;
+/** src/api.ts's check() on every tree, in one helper process (see check-many.ts), once for all versions. */
+async function ourOutcomes(): Promise<CheckOutcome[]> {
+  const { cases } = await prepare();
+  checked ??= checkMany(cases.map((c) => c.root));
+  return checked;
+}
+
+const judgements = new Map<DjangoSeries, Promise<Array<{ c: Case; verdict: Verdict }>>>();
+/**
+ * The trees `series` judges, with its verdicts: 3.2's from prepare(), each other series asked in
+ * one batch. Asking for any series starts them all, so the python processes overlap check().
+ */
+function verdictsOf(series: DjangoSeries): Promise<Array<{ c: Case; verdict: Verdict }>> {
+  for (const s of DJANGO_SERIES) {
+    if (judgements.has(s)) continue;
+    judgements.set(s, (async () => {
+      const { cases } = await prepare();
+      if (s === '3.2') return cases.map((c) => ({ c, verdict: c.verdict }));
+      const some = cases.slice(0, VERSION_COUNT);
+      const verdicts = await djangoVerdicts(some.map((c) => oracleTree(c.root, c.spec)), { django: s });
+      return some.map((c, i) => ({ c, verdict: verdicts[i] }));
+    })());
+    // A failure is reported by the test of its own series.
+    judgements.get(s)!.catch(() => undefined);
+  }
+  return judgements.get(series)!;
+}
+
 const agree = suite('migcheck agrees with Django on random trees');
 
-agree(`check({cwd}) on ${COUNT} trees`, async () => {
-  const { base, cases } = await prepare();
-  // src/api.ts's check(), in one helper process for all trees (see check-many.ts).
-  const outcomes = await checkMany(cases.map((c) => c.root));
-  const failures: string[] = [];
-  cases.forEach((c, i) => {
-    const { report, error } = outcomes[i];
-    const why = report ? disagreement(report, c.verdict) : `check() failed: ${error}`;
-    if (!why) return;
-    const where = KEEP_ON_FAILURE ? ` (${c.root})` : '';
-    failures.push(`seed ${c.seed}${where}: ${why}\n${describeBoth(report ?? null, c.verdict)}`);
+for (const series of DJANGO_SERIES) {
+  const n = series === '3.2' ? COUNT : VERSION_COUNT;
+  agree(`check({cwd}) on ${n} trees, judged by Django ${djangoRelease(series)}`, async () => {
+    const { base } = await prepare();
+    const judged = await verdictsOf(series);
+    assert.is(judged.length, n);
+    const outcomes = await ourOutcomes();
+    const failures: string[] = [];
+    judged.forEach(({ c, verdict }, i) => {
+      const { report, error } = outcomes[i];
+      const why = report ? disagreement(report, verdict) : `check() failed: ${error}`;
+      if (!why) return;
+      const where = KEEP_ON_FAILURE ? ` (${c.root})` : '';
+      failures.push(`seed ${c.seed}${where}: ${why}\n${describeBoth(report ?? null, verdict)}`);
+    });
+    if (failures.length) {
+      keepTrees = KEEP_ON_FAILURE;
+      const where = KEEP_ON_FAILURE ? `trees kept under ${base}` : 'MIGCHECK_KEEP_TREES=1 keeps the trees';
+      assert.unreachable(
+        `Django ${djangoRelease(series)}: ${failures.length} of ${judged.length} trees disagree (${where}; ` +
+          `re-create one with writeTree(dir, randomTreeSpec(seed))):\n\n${failures.slice(0, 8).join('\n\n')}`,
+      );
+    }
   });
-  if (failures.length) {
-    keepTrees = KEEP_ON_FAILURE;
-    const where = KEEP_ON_FAILURE ? `trees kept under ${base}` : 'MIGCHECK_KEEP_TREES=1 keeps the trees';
-    assert.unreachable(
-      `${failures.length} of ${cases.length} trees disagree (${where}; ` +
-        `re-create one with writeTree(dir, randomTreeSpec(seed))):\n\n${failures.slice(0, 8).join('\n\n')}`,
-    );
-  }
-});
+}
 
 agree('the real bin agrees on a handful, with the exit code DESIGN §5 gives', async () => {
   const { cases } = await prepare();

@@ -1,5 +1,6 @@
 // Named migration-graph shapes, each committed to a real repository and judged twice: by the real
-// `migcheck check --format json` and by Django 3.2's MigrationLoader. They must agree.
+// `migcheck check --format json` and by Django 3.2's MigrationLoader. They must agree. Django 4.2
+// and 5.2 then judge every shape too, and must say what 3.2 says (docs/django-versions.md).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -10,7 +11,7 @@ import {
   type Outcome,
   type ReportLike,
 } from './helpers/compare.js';
-import { djangoVerdicts, requireDjango, type Verdict } from './helpers/django.js';
+import { djangoRelease, djangoVerdicts, DJANGO_SERIES, requireDjango, type Verdict } from './helpers/django.js';
 import { commitAll, makeRepo, parseJsonReport, removeDir, runCli } from './helpers/repo.js';
 import { migrationSource as migrationText, oracleTree, writeTree, type MigrationSpec, type TreeSpec } from './helpers/trees.js';
 
@@ -382,6 +383,26 @@ for (const [name, shape] of Object.entries(SHAPES)) {
   });
 }
 django.run();
+
+const later = suite('Django 4.2 and 5.2 on each shape: what 3.2 says');
+for (const series of DJANGO_SERIES.filter((s) => s !== '3.2')) {
+  later(`Django ${djangoRelease(series)}`, async () => {
+    const { repos, verdicts } = await prepare();
+    const names = Object.keys(SHAPES);
+    const got = await djangoVerdicts(names.map((n) => oracleTree(repos.get(n)!, SHAPES[n].spec)), { django: series });
+    const differ: string[] = [];
+    names.forEach((name, i) => {
+      const v = got[i];
+      const before = verdicts.get(name)!;
+      // The same outcome, conflicts, leaves and nodes (error messages may be worded differently).
+      const facts = (x: Verdict) => JSON.stringify({ outcome: djangoOutcome(x), conflicts: x.conflicts, leaves: x.leaves, nodes: x.nodes });
+      if (facts(v) !== facts(before)) differ.push(`${name}:\n  3.2: ${facts(before)}\n  ${series}: ${facts(v)}${v.error ? `\n  ${v.error.type}: ${v.error.message}` : ''}`);
+      else SHAPES[name].djangoAlso?.(v);
+    });
+    assert.equal(differ, [], differ.join('\n'));
+  });
+}
+later.run();
 
 const agree = suite('migcheck check agrees with Django');
 for (const [name, shape] of Object.entries(SHAPES)) {

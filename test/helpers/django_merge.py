@@ -9,7 +9,8 @@ Reads one JSON request on stdin, writes one JSON response on stdout:
                         "mode": "merge" | "verify",
                         # merge mode only:
                         "app_labels": [], "name": null, "include_header": true,
-                        "now": "2026-11-23T13:47:00Z", "time_zone": "UTC", "use_tz": false}]}
+                        "now": "2026-11-23T13:47:00Z", "time_zone": "UTC",
+                        "use_tz": false | true | null (Django's default)}]}
   response: {"results": [{"error": null | {"type": "ValueError", "message": "..."},
                           "created": {"blog/migrations/0003_merge_a_b.py": "<text>"},
                           "stdout": "...",
@@ -23,7 +24,9 @@ merge:  `call_command('makemigrations', *app_labels, merge=True, interactive=Fal
 verify: the loader's `detect_conflicts()` on the tree, then `migrate --plan` on SQLite.
 
 Django is configured once; each tree's modules are forgotten before the next tree, which may use
-the same labels and module names. Run it with /usr/bin/python3 (Debian's python3-django, 3.2).
+the same labels and module names. Run it with /usr/bin/python3: Debian's python3-django (3.2), or
+another release put first on PYTHONPATH (test/helpers/django.ts does that). Django 4.1+ runs black
+on the file it writes when black is on PATH; the caller chooses the PATH.
 """
 
 import datetime
@@ -37,7 +40,8 @@ sys.dont_write_bytecode = True  # before anything is imported: no __pycache__ be
 
 from django_env import configure, installed_tree, serve
 
-configure(SECRET_KEY='migcheck-merge-oracle', USE_TZ=False, TIME_ZONE='UTC')
+# USE_TZ is left to each tree: `use_tz` null keeps Django's own default (False before 5.0, True since).
+configure(SECRET_KEY='migcheck-merge-oracle', TIME_ZONE='UTC')
 
 from django.core.management import call_command  # noqa: E402
 from django.db.migrations import utils as migration_utils  # noqa: E402
@@ -96,7 +100,9 @@ def run_tree(tree):
     root = os.path.realpath(tree['root'])
     mode = tree.get('mode', 'merge')
     time_zone = tree.get('time_zone') or 'UTC'
-    overrides = {'USE_TZ': bool(tree.get('use_tz', False)), 'TIME_ZONE': time_zone} if mode == 'merge' else {}
+    overrides = {'TIME_ZONE': time_zone} if mode == 'merge' else {}
+    if mode == 'merge' and tree.get('use_tz') is not None:
+        overrides['USE_TZ'] = bool(tree['use_tz'])
     result = {'error': None, 'created': {}, 'stdout': ''}
     before = list_files(root)
     out = io.StringIO()

@@ -2,7 +2,7 @@
 // python process: see django_merge.py.
 import { cpSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { askDjango, type DjangoError, type OracleApp } from './django.js';
+import { askDjango, type DjangoError, type OracleApp, type OracleRun } from './django.js';
 
 export const MERGE_ORACLE = fileURLToPath(new URL('./django_merge.py', import.meta.url));
 
@@ -18,7 +18,8 @@ export interface MergeTree {
   /** ISO instant, e.g. 2026-11-23T13:47:00Z. */
   now?: string;
   timeZone?: string;
-  useTz?: boolean;
+  /** settings.USE_TZ; null leaves Django's default (False before 5.0, True since). Default false. */
+  useTz?: boolean | null;
 }
 
 export interface MergeAnswer {
@@ -30,7 +31,7 @@ export interface MergeAnswer {
   plan?: string;
 }
 
-export function djangoMerge(trees: MergeTree[]): Promise<MergeAnswer[]> {
+export function djangoMerge(trees: MergeTree[], run: OracleRun = {}): Promise<MergeAnswer[]> {
   return askDjango<MergeAnswer>(
     MERGE_ORACLE,
     trees.map((t) => ({
@@ -44,8 +45,9 @@ export function djangoMerge(trees: MergeTree[]): Promise<MergeAnswer[]> {
       include_header: t.includeHeader ?? true,
       now: t.now ?? '2026-11-23T13:47:00Z',
       time_zone: t.timeZone ?? 'UTC',
-      use_tz: t.useTz ?? false,
+      use_tz: t.useTz === undefined ? false : t.useTz,
     })),
+    run,
   );
 }
 
