@@ -385,6 +385,9 @@ export function findCycles(graph: Graph): GraphNode[][] {
       const [node, children] = frame;
       if (frame[2] < children.length) {
         const child = children[frame[2]++];
+        // Django's ensure_not_cyclic walks only nodes in the graph: an edge left dangling to a
+        // node a squash removed (a squash replacing itself) is not followed.
+        if (graph.get(child.app, child.name) !== child) continue;
         if (!index.has(child)) enter(child);
         else if (onStack.has(child)) low.set(node, Math.min(low.get(node)!, index.get(child)!));
         continue;

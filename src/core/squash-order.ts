@@ -50,13 +50,12 @@ export function squashOrder(squashes: readonly MigrationInput[], version: Django
   for (const m of squashes) {
     inner.set(m, m.parsed.replaces.map((r) => byKey.get(key(r.app, r.name))).filter((s): s is MigrationInput => s !== undefined));
   }
-  const cycles = replacementCycles(squashes, inner);
-  const inCycle = new Set(cycles.flat());
-  const problems: SquashProblem[] = [];
   const nestedFirst = resolvesNestedSquashesInnerFirst(version);
-  // Before 6.0 a squash replacing only itself removes its own node and Django goes on (its edges
-  // dangle, as migcheck's graph mirrors); 6.0 calls it a cycle.
-  for (const c of cycles) if (c.length > 1 || nestedFirst) problems.push({ kind: 'cycle', squashes: c });
+  // Before 6.0 a squash replacing itself removes its own node and Django goes on (its edges
+  // dangle, as migcheck's graph mirrors): a loop only with another squash. 6.0 calls it a cycle.
+  const cycles = replacementCycles(squashes, inner).filter((c) => c.length > 1 || nestedFirst);
+  const inCycle = new Set(cycles.flat());
+  const problems: SquashProblem[] = cycles.map((c) => ({ kind: 'cycle', squashes: c }));
 
   // Everything a squash stands in for, through nested squashes.
   const covered = new Map<MigrationInput, Set<MigrationInput>>();

@@ -50,11 +50,16 @@ export function requireDjango(): void {
   djangoChecked = true;
 }
 
-/** Ask Django about every tree, in one python process. Results are in the order of `trees`. */
-export function djangoVerdicts(trees: OracleTree[]): Promise<Verdict[]> {
+/**
+ * Ask Django about every tree, in one python process. Results are in the order of `trees`.
+ * `hashSeed` is the process's PYTHONHASHSEED: the order of Django's sets (an app's module names,
+ * so the order squashes are applied in) follows it.
+ */
+export function djangoVerdicts(trees: OracleTree[], hashSeed = '0'): Promise<Verdict[]> {
   return askDjango<Verdict>(
     ORACLE_SCRIPT,
     trees.map((t) => ({ root: t.root, apps: t.apps, settings: t.settings ?? {}, contrib: t.contrib ?? true })),
+    hashSeed,
   );
 }
 
@@ -62,7 +67,7 @@ export function djangoVerdicts(trees: OracleTree[]): Promise<Verdict[]> {
  * Run one of the Python oracle scripts on many trees: `{"trees": [...]}` on stdin, `{"results":
  * [...]}` on stdout, one result per tree, in order.
  */
-export function askDjango<T>(script: string, trees: unknown[]): Promise<T[]> {
+export function askDjango<T>(script: string, trees: unknown[], hashSeed = '0'): Promise<T[]> {
   requireDjango();
   const name = script.slice(script.lastIndexOf('/') + 1);
   const request = JSON.stringify({ trees });
@@ -70,7 +75,7 @@ export function askDjango<T>(script: string, trees: unknown[]): Promise<T[]> {
     const child = spawn(PYTHON, [script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // A fixed hash seed keeps Django's set-ordered walks (and so its messages) reproducible.
-      env: { ...process.env, PYTHONHASHSEED: '0', PYTHONDONTWRITEBYTECODE: '1' },
+      env: { ...process.env, PYTHONHASHSEED: hashSeed, PYTHONDONTWRITEBYTECODE: '1' },
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
