@@ -164,4 +164,21 @@ test('resolvesNestedSquashesInnerFirst: a nested squash loads or fails by hash s
   assert.equal(loaded.nodes, [['blog', '0001_squashed_0003']]);
 });
 
+test('resolvesNestedSquashesInnerFirst follows the Django pinned in requirements.txt when the config names none', () => {
+  const dir = makeRepo('migcheck-squashes-');
+  dirs.push(dir);
+  writeTree(dir, NESTED);
+  writeFiles(dir, { 'requirements.txt': 'Django==6.0.1\npsycopg2==2.9.9\n' });
+  commitAll(dir, 'tree');
+  const codes = () => parseJsonReport<Report>(runCli(['check', '--format', 'json'], { cwd: dir })).findings.map((f) => f.code);
+  assert.equal(codes(), []);
+  // A second run answers from the result cache: a new pin must not get the old answer.
+  assert.equal(codes(), []);
+  writeFiles(dir, { 'requirements.txt': 'Django==5.2.9\n' });
+  assert.equal(codes(), ['nested-squashes']);
+  // The config wins over the pin.
+  writeFiles(dir, { 'migcheck.config.json': JSON.stringify({ djangoVersion: '6.0' }) });
+  assert.equal(codes(), []);
+});
+
 test.run();
