@@ -18,6 +18,7 @@ import { reportKey, type CachedReport, type PreparedState } from './io/report-ca
 import type { Prediction } from './io/predict.js';
 import type { BranchStatus, ConflictGroup, ScanFinding } from './io/branches.js';
 import { lockfilePaths, readListedLockfiles, readSnapshotLockfiles, withLockfiles } from './io/lockfile.js';
+import { withPinnedDjangoVersion } from './io/django-version.js';
 
 export type { Finding, AppSummary } from './core/findings.js';
 export type { Config } from './io/config.js';
@@ -173,7 +174,7 @@ export async function loadState(options: CheckOptions = {}): Promise<State> {
   const cache = await ParseCache.open(dir);
   const parsed = dir ? await parseAllCached(snapshot, cache) : parseAll(snapshot.contents);
   await cache.save();
-  const analysis = analyzeSnapshot(snapshot, parsed, config);
+  const analysis = analyzeSnapshot(snapshot, parsed, await withPinnedDjangoVersion(root, config));
   // max_migration.txt files that disagree with the graph (`stale-lockfile`).
   withLockfiles(analysis, await readSnapshotLockfiles(snapshot, analysis));
   return { root, config, snapshot, parsed, analysis };
@@ -201,7 +202,10 @@ export function report(source: string, analysis: Pick<Analysis, 'apps' | 'findin
 export async function check(options: CheckOptions = {}): Promise<Report> {
   const spec = sourceSpec(options);
   const prepared = options.prepared && !options.config ? options.prepared : null;
-  const { root, config, commonDir, gitDir } = prepared ?? (await locate(options.cwd ?? process.cwd(), spec, options.config));
+  const located = prepared ?? (await locate(options.cwd ?? process.cwd(), spec, options.config));
+  const { root, commonDir, gitDir } = located;
+  // The probe already filled in the pinned Django version.
+  const config = prepared ? located.config : await withPinnedDjangoVersion(root, located.config);
   if (!commonDir) {
     // A work tree outside git: read and parse everything.
     const snapshot = await readSnapshot(spec, root, config);

@@ -301,6 +301,20 @@ function plainCheckArgs(
   return out.staged && out.ref !== undefined ? null : out;
 }
 
+/**
+ * Output to a pipe whose reader has gone (`migcheck check | head`) ends quietly: the reader asked
+ * for no more, so the rest is dropped (later writes to the closed stream fail the same way) and
+ * the exit code stays the command's.
+ */
+function quietOnClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
+}
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
+
 /** `git migcheck ...` runs the `git-migcheck` bin with the same arguments. */
 main(process.argv.slice(2)).then(
   (code) => {

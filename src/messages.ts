@@ -34,6 +34,18 @@ export const messages = {
     `circular dependency: ${walk.join(' -> ')} -> ${walk[0]}. Django: CircularDependencyError.`,
   cycleHint: () => 'one of these dependencies is wrong: remove it so the migrations form a chain',
 
+  overlappingSquashes: (app: string, a: string, b: string, shared: string) =>
+    `squashes ${app}.${a} and ${app}.${b} both replace ${shared}. Django applies an app's squashes in the order of a Python set of module names, which changes from run to run (PYTHONHASHSEED): which squash stands in for ${shared}, and so the graph Django migrates, depends on hash order.`,
+  overlappingSquashesHint: (shared: string) =>
+    `let one squash replace ${shared}: remove it from the other's \`replaces\` (or delete the older squash and its replaced files once every database has applied them)`,
+  nestedSquashes: (app: string, outer: string, inner: string) =>
+    `squash ${app}.${outer} replaces the squash ${app}.${inner}. Django before 6.0 applies squashes in the order of a Python set of module names, which changes from run to run (PYTHONHASHSEED): on runs that reach ${outer} first, ${inner} is gone by its turn and Django fails with NodeNotFoundError "Unable to find replacement node"; on others it loads.`,
+  nestedSquashesHint: (outer: string, inner: string) =>
+    `in ${outer}'s \`replaces\`, list the migrations ${inner} replaces instead of ${inner}; if the project runs Django 6.0 or later (which resolves nested squashes), set "djangoVersion" in the migcheck config`,
+  replacementLoop: (walk: readonly string[]) =>
+    `squashes replace each other in a loop: ${walk.join(' -> ')} -> ${walk[0]}. Django cannot apply them: NodeNotFoundError "Unable to find replacement node" before 6.0, CommandError "Cyclical squash replacement found" from 6.0.`,
+  replacementLoopHint: () => 'a squash replaces only older migrations: remove the loop from the `replaces` lists',
+
   parseError: (file: string, line: number, what: string) => `cannot read ${file}:${line}: ${what}`,
   parseErrorHint: () => 'fix the file so Python can import it (Django would fail to load it as well)',
   noMigrationClass: (name: string, app: string) =>

@@ -3,6 +3,7 @@ import { conflictFindings } from './clashes.js';
 import { buildGraph, compareNodes, findCycles, type Graph, type GraphNode, type GraphOptions, type MigrationInput } from './graph.js';
 import { inferLabel, otherFolderNames, type MigrationsDir } from './layout.js';
 import { compareStrings } from './order.js';
+import type { SquashProblem } from './squash-order.js';
 import type { ParsedMigration } from './types.js';
 
 export type Severity = 'error' | 'warning';
@@ -244,10 +245,32 @@ function graphFindings(graph: Graph): Finding[] {
     const { from, ref } = problem;
     out.push(finding('missing-dependency', 'error', from.app, [from.name], `${ref.app}.${ref.name}`, messages.unknownApp(`${from.app}.${from.name}`, ref.app), messages.unknownAppHint(ref.app), from.path, ref.line));
   }
+  for (const problem of graph.squashProblems) out.push(squashFinding(problem));
   for (const cycle of findCycles(graph)) {
     const walk = cycle.map((n) => `${n.app}.${n.name}`);
     const first = cycle.find((n) => n.migration)?.migration;
     out.push(finding('circular-dependency', 'error', cycle[0].app, cycle.map((n) => n.name), null, messages.cycle(walk), messages.cycleHint(), first?.path ?? null, first ? first.parsed.classLine || 1 : null));
   }
   return out;
+}
+
+/** Squashes Django cannot apply, or applies by hash order (squash-order.ts). */
+function squashFinding(problem: SquashProblem): Finding {
+  const first = problem.squashes[0];
+  const line = (m: MigrationInput, app: string, name: string) => m.parsed.replaces.find((r) => r.app === app && r.name === name)?.line ?? (m.parsed.classLine || 1);
+  const names = problem.squashes.map((m) => m.name);
+  switch (problem.kind) {
+    case 'overlap': {
+      const [a, b] = problem.squashes;
+      return finding('overlapping-squashes', 'error', a.app, names, null, messages.overlappingSquashes(a.app, a.name, b.name, problem.shared), messages.overlappingSquashesHint(problem.shared), a.path, line(a, a.app, problem.shared));
+    }
+    case 'nested': {
+      const [outer, inner] = problem.squashes;
+      return finding('nested-squashes', 'error', outer.app, names, null, messages.nestedSquashes(outer.app, outer.name, inner.name), messages.nestedSquashesHint(outer.name, inner.name), outer.path, line(outer, inner.app, inner.name));
+    }
+    case 'cycle': {
+      const next = problem.squashes[1 % problem.squashes.length];
+      return finding('replacement-loop', 'error', first.app, names, null, messages.replacementLoop(problem.squashes.map((m) => `${m.app}.${m.name}`)), messages.replacementLoopHint(), first.path, line(first, next.app, next.name));
+    }
+  }
 }

@@ -1,5 +1,7 @@
 import type { DependencyRef, NodeKey, ParsedMigration } from './types.js';
+import type { DjangoVersion } from './merge.js';
 import { compareStrings } from './order.js';
+import { resolvesNestedSquashesInnerFirst, squashOrder, type SquashProblem } from './squash-order.js';
 
 /** A migration as the graph sees it: where it lives and what the parser read. */
 export interface MigrationInput {
@@ -30,6 +32,8 @@ export interface GraphOptions {
    * absent, every squash is used, as with no database.
    */
   applied?: ReadonlySet<string>;
+  /** The project's Django: where its loader's rules differ by version (nested squashes). Default 3.2. */
+  djangoVersion?: DjangoVersion | null;
 }
 
 /** The key of `(app, name)` in `GraphOptions.applied`. */
@@ -79,6 +83,8 @@ export class Graph {
   readonly unknownApps: UnknownAppProblem[] = [];
   /** Every squash on disk (a migration with `replaces`), used or not, by `app\0name`; Django's `loader.replacements`. */
   readonly replacements = new Map<string, MigrationInput>();
+  /** Squashes whose result is an error in Django, or depends on its hash order (squash-order.ts). */
+  readonly squashProblems: SquashProblem[] = [];
   private readonly byApp = new Map<string, Set<GraphNode>>();
   /** The same nodes by app, then name: lookups are on every hot path and build no key string. */
   private readonly byName = new Map<string, Map<string, GraphNode>>();
@@ -273,13 +279,24 @@ export function buildGraph(migrations: readonly MigrationInput[], options: Graph
   }
 
   // (4) Squashes: with no database nothing is applied, so every squash replaces its migrations
-  // (Django's remove_replaced_nodes), and edges to or from them move to the squash.
-  for (const m of ordered) {
-    if (m.parsed.replaces.length === 0) continue;
-    const replacement = graph.get(m.app, m.name)!;
+  // (Django's remove_replaced_nodes), and edges to or from them move to the squash. The order
+  // matters when squashes replace squashes or share a migration (squash-order.ts).
+  const squashes = squashOrder(
+    ordered.filter((m) => m.parsed.replaces.length > 0),
+    options.djangoVersion,
+  );
+  graph.squashProblems.push(...squashes.problems);
+  const innerFirst = resolvesNestedSquashesInnerFirst(options.djangoVersion);
+  for (const m of squashes.order) {
+    const replacement = graph.get(m.app, m.name);
+    // An earlier squash replaced this one: Django raises NodeNotFoundError "Unable to find
+    // replacement node", reported from squashProblems.
+    if (!replacement || replacement.migration !== m) continue;
     const applied = options.applied;
     if (applied) {
-      const statuses = m.parsed.replaces.map((r) => applied.has(id(r.app, r.name)));
+      // 6.0 asks about the migrations that nested squashes stand for; before, about `replaces`.
+      const targets = innerFirst ? resolvedReplaces(m, graph.replacements) : m.parsed.replaces;
+      const statuses = targets.map((r) => applied.has(id(r.app, r.name)));
       if (statuses.some(Boolean) && !statuses.every(Boolean)) {
         removeReplacementNode(graph, replacement, m.parsed.replaces);
         continue;
@@ -301,6 +318,18 @@ export function buildGraph(migrations: readonly MigrationInput[], options: Graph
     }
   }
   return graph;
+}
+
+/** Django 6.0's `_resolve_replaced_migration_keys`: `replaces`, with each squash in it replaced by what it replaces. */
+function resolvedReplaces(m: MigrationInput, squashes: ReadonlyMap<string, MigrationInput>, seen = new Set<MigrationInput>()): DependencyRef[] {
+  seen.add(m);
+  const out: DependencyRef[] = [];
+  for (const r of m.parsed.replaces) {
+    const inner = squashes.get(id(r.app, r.name));
+    if (inner && !seen.has(inner)) out.push(...resolvedReplaces(inner, squashes, seen));
+    else out.push(r);
+  }
+  return out;
 }
 
 /**
@@ -356,6 +385,9 @@ export function findCycles(graph: Graph): GraphNode[][] {
       const [node, children] = frame;
       if (frame[2] < children.length) {
         const child = children[frame[2]++];
+        // Django's ensure_not_cyclic walks only nodes in the graph: an edge left dangling to a
+        // node a squash removed (a squash replacing itself) is not followed.
+        if (graph.get(child.app, child.name) !== child) continue;
         if (!index.has(child)) enter(child);
         else if (onStack.has(child)) low.set(node, Math.min(low.get(node)!, index.get(child)!));
         continue;

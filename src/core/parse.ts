@@ -904,6 +904,11 @@ class ExprReader {
     return c === 0x2c || c === 0x29 || c === 0x5d || c === 0x7d || c === 0x3a;
   }
 
+  private closer(i: number): boolean {
+    const c = this.t.ch[i];
+    return c === 0x29 || c === 0x5d || c === 0x7d;
+  }
+
   private opener(i: number): boolean {
     const c = this.t.ch[i];
     return c === 0x28 || c === 0x5b || c === 0x7b;
@@ -968,12 +973,19 @@ class ExprReader {
       }
       if (this.ends(i, end)) return i;
       if (t.is(i, 'lambda')) {
-        // A lambda's parameters hold commas and end at its `:`.
+        // A lambda's parameters hold commas and end at its own `:`; a default may be a lambda
+        // too (`lambda a, b=lambda c, d: 1: None`), whose `:` comes first.
+        let open = 1;
         i++;
-        while (i < end && !t.is(i, ':')) {
-          if (this.opener(i)) i = this.closeOf(i) + 1;
-          else if (this.ends(i, end)) return i;
-          else i++;
+        while (i < end) {
+          if (this.opener(i)) {
+            i = this.closeOf(i) + 1;
+            continue;
+          }
+          if (this.closer(i)) return i;
+          if (t.is(i, 'lambda')) open++;
+          else if (t.is(i, ':') && --open === 0) break;
+          i++;
         }
       }
       i++;

@@ -167,6 +167,8 @@ export interface Irreversible {
 }
 
 function absent(op: OperationRef, arg: string): boolean {
+  // `RunPython(*args)` or `**kwargs` may hold it: what cannot be read is not reported.
+  if (op.source['*'] !== undefined || op.source['**'] !== undefined) return false;
   const source = op.source[arg];
   return source === undefined || source.trim() === 'None';
 }

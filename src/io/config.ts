@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AnalyzeOptions } from '../core/findings.js';
+import { parseDjangoVersion } from '../core/merge.js';
 import { ConfigError } from '../errors.js';
 import { notice } from './notices.js';
 
@@ -117,5 +118,11 @@ export async function loadConfig(root: string | null): Promise<Config> {
 
 /** What the graph and findings take from the config. */
 export function analyzeOptions(config: Config): AnalyzeOptions {
-  return { labels: config.labels, settings: config.settings, appOrder: config.appOrder, installedApps: config.installedApps };
+  return {
+    labels: config.labels,
+    settings: config.settings,
+    appOrder: config.appOrder,
+    installedApps: config.installedApps,
+    djangoVersion: config.djangoVersion ? parseDjangoVersion(config.djangoVersion) : null,
+  };
 }

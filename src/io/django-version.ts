@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDjangoVersion } from '../core/merge.js';
+import type { Config } from './config.js';
 
 export interface PinnedVersion {
   version: string;
@@ -114,4 +115,14 @@ export async function pinnedDjangoVersion(root: string, dirs: readonly string[])
     }
   }
   return null;
+}
+
+/**
+ * The config the analysis runs with: its `djangoVersion`, else the Django pinned at the repository
+ * root, so version rules (nested squashes, Django 6.0) follow the project without configuration.
+ */
+export async function withPinnedDjangoVersion(root: string, config: Config): Promise<Config> {
+  if (config.djangoVersion) return config;
+  const pinned = await pinnedDjangoVersion(root, ['']);
+  return pinned ? { ...config, djangoVersion: pinned.version } : config;
 }

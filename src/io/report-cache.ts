@@ -7,6 +7,7 @@
 import type { Report } from '../api.js';
 import { cacheDir, digest, ResultCache } from './cache.js';
 import { loadConfig, type Config } from './config.js';
+import { withPinnedDjangoVersion } from './django-version.js';
 import { repoPaths } from './git.js';
 import { listState, type Listing } from './listing.js';
 import type { SourceSpec } from './tree.js';
@@ -49,7 +50,7 @@ export async function cachedReport(options: {
     const spec: SourceSpec = options.ref !== undefined ? { kind: 'ref', ref: options.ref } : options.staged ? { kind: 'index' } : { kind: 'worktree' };
     if (info.bare && spec.kind !== 'ref') return none;
     const root = info.root ?? info.gitDir;
-    const config = { ...(await loadConfig(info.root)), ...options.config };
+    const config = await withPinnedDjangoVersion(root, { ...(await loadConfig(info.root)), ...options.config });
     const [listing, results] = await Promise.all([listState(spec, root, config, false, { gitDir: info.gitDir, commonDir: info.commonDir }), ResultCache.open<CachedReport>(dir, 'results')]);
     const hit = results.get(reportKey(config, listing));
     const prepared = { root, config, commonDir: info.commonDir, gitDir: info.gitDir, listing };

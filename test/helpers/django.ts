@@ -42,6 +42,11 @@ export interface OracleRun {
   django?: DjangoSeries;
   /** Put black on PATH (Django 4.1+ then formats what makemigrations writes). Default: no black. */
   black?: boolean;
+  /**
+   * The process's PYTHONHASHSEED (default '0'): the order of Django's sets (an app's module names,
+   * so the order squashes are applied in) follows it.
+   */
+  hashSeed?: string;
 }
 
 let binDirs: { none: string; black: string } | undefined;
@@ -161,7 +166,7 @@ export function askDjango<T>(script: string, trees: unknown[], run: OracleRun = 
     const child = spawn(PYTHON, [script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // A fixed hash seed keeps Django's set-ordered walks (and so its messages) reproducible.
-      env: { ...oracleEnv(run), PYTHONHASHSEED: '0' },
+      env: { ...oracleEnv(run), PYTHONHASHSEED: run.hashSeed ?? '0' },
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
