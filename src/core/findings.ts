@@ -43,7 +43,15 @@ export interface Analysis {
 
 export interface AnalyzeOptions extends GraphOptions {
   labels?: Readonly<Record<string, string>>;
+  /**
+   * `check --all`: every group of migrations that share a number, joined by a merge migration or
+   * not. By default only the ones no merge migration joins yet (new work) are reported.
+   */
+  allDuplicates?: boolean;
 }
+
+/** Findings that make Django's MigrationLoader fail: the project's graph does not load. */
+export const GRAPH_BREAKING = new Set(['missing-dependency', 'circular-dependency', 'parse-error', 'duplicate-label']);
 
 /**
  * Django 3.2–4.0's `parse_number`: the leading digits, or null. (4.1+ reads squash names
@@ -76,6 +84,7 @@ export function analyze(
   const apps: AppSummary[] = [];
   const projects: ProjectGraph[] = [];
   for (const [project, entries] of [...byProject].sort((a, b) => compareStrings(a[0], b[0]))) {
+    const projectStart = findings.length;
     const inputs: MigrationInput[] = [];
     const unmigrated = new Set<string>();
     const chosen = new Map<string, MigrationsDir>();
@@ -120,6 +129,10 @@ export function analyze(
     projects.push({ project, graph, apps: byApp });
 
     findings.push(...graphFindings(graph));
+    // Django's loader stops at the first missing node, cycle or unreadable file: nothing after it
+    // runs, so clashes between branches of a graph that does not load are not computed (the cause
+    // is the finding).
+    const loads = !findings.slice(projectStart).some((f) => f.severity === 'error' && GRAPH_BREAKING.has(f.code));
     for (const [label, { dir, migrations }] of byApp) {
       const leaves = realLeaves(graph, label);
       apps.push({
@@ -134,11 +147,11 @@ export function analyze(
         const conflict = multipleLeaves(graph, label, leaves);
         findings.push(conflict);
         // What a merge migration would not fix: clashing operations, irreversible new steps.
-        findings.push(...conflictFindings(graph, label, leaves, conflict.parent));
+        findings.push(...conflictFindings(graph, label, leaves, conflict.parent, loads));
       }
       // Siblings that are still unmerged leaves are already the multiple-leaves error; the number
       // warning is for the ones that stay after a merge.
-      findings.push(...duplicateNumbers(label, migrations).filter((f) => !f.migrations.every((m) => leafNames.has(m))));
+      findings.push(...duplicateNumbers(graph, label, migrations, options.allDuplicates ?? false).filter((f) => !f.migrations.every((m) => leafNames.has(m))));
     }
   }
   apps.sort((a, b) => compareStrings(a.label, b.label) || compareStrings(a.path, b.path));
@@ -208,7 +221,26 @@ function multipleLeaves(graph: Graph, app: string, leaves: GraphNode[]): Finding
   return finding('multiple-leaves', 'error', app, names, parent?.name ?? null, messages.multipleLeaves(app, names, parent?.name ?? null), messages.multipleLeavesHint(app), first.path, first.parsed.classLine || 1);
 }
 
-function duplicateNumbers(app: string, migrations: readonly MigrationInput[]): Finding[] {
+/** A node and everything that depends on it, in any app. */
+function descendants(node: GraphNode): Set<GraphNode> {
+  const seen = new Set<GraphNode>();
+  const stack = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...n.children);
+  }
+  return seen;
+}
+
+/**
+ * Migrations of one app that share a number. Django does not mind (`makemigrations --merge` numbers
+ * its merge after the highest leaf, so a healthy history is full of them); what is worth a warning
+ * is new work: two of them that no migration of the app builds on yet (no common descendant, so
+ * not joined by a merge migration). `all` reports every group, joined or not.
+ */
+function duplicateNumbers(graph: Graph, app: string, migrations: readonly MigrationInput[], all: boolean): Finding[] {
   const groups = new Map<string, MigrationInput[]>();
   for (const m of migrations) {
     const n = leadingNumber(m.name);
@@ -218,9 +250,25 @@ function duplicateNumbers(app: string, migrations: readonly MigrationInput[]): F
     groups.get(key)!.push(m);
   }
   const out: Finding[] = [];
-  for (const group of groups.values()) {
-    if (group.length < 2) continue;
-    group.sort((a, b) => compareStrings(a.name, b.name));
+  for (const members of groups.values()) {
+    if (members.length < 2) continue;
+    let group = members;
+    if (!all) {
+      const below = members.map((m) => {
+        const node = graph.get(app, m.name);
+        return new Set([...(node ? descendants(node) : [])].filter((n) => n.app === app));
+      });
+      const joined = (i: number, j: number) => [...below[i]].some((n) => below[j].has(n));
+      const open = new Set<number>();
+      for (let i = 0; i < members.length; i++) {
+        for (let j = i + 1; j < members.length; j++) {
+          if (!joined(i, j)) open.add(i).add(j);
+        }
+      }
+      group = members.filter((_, i) => open.has(i));
+      if (group.length < 2) continue;
+    }
+    group = [...group].sort((a, b) => compareStrings(a.name, b.name));
     const names = group.map((m) => m.name);
     out.push(finding('duplicate-number', 'warning', app, names, null, messages.duplicateNumber(app, leadingNumber(names[0])!, names), messages.duplicateNumberHint(), group[0].path, group[0].parsed.classLine || 1));
   }
