@@ -16,7 +16,11 @@ export const messages = {
   duplicateNumber: (app: string, number: string, names: readonly string[]) =>
     `app '${app}' has ${names.length} migrations numbered ${number}: ${list(names)}`,
   duplicateNumberHint: () =>
-    'harmless once merged, but two branches picked the same number: check that one merge migration joins them',
+    'two branches picked the same number and nothing joins them yet: a merge migration will (`migcheck merge`), or renumber one with `migcheck rebase`',
+  duplicateIntroduced: (app: string, target: string, ours: readonly string[], theirs: readonly string[]) =>
+    `app '${app}': merging ${target} gives ${list(ours)} (new here) the number of ${list(theirs)} (already on ${target})`,
+  duplicateIntroducedHint: (app: string, target: string) =>
+    `Django accepts it once a merge migration joins them; to keep one migration per number, renumber this side's on top of ${target} with \`migcheck rebase --app ${app}\``,
 
   missingParent: (from: string, app: string, name: string) =>
     `migration ${from} depends on ('${app}', '${name}'), which does not exist. Django: NodeNotFoundError "dependencies reference nonexistent parent node".`,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PYTHON, requireDjango } from './helpers/django.js';
-import { branch, checkout, commitAll, makeRepo, parseJsonReport, removeDir, runCli, type CliResult } from './helpers/repo.js';
+import { branch, checkout, commitAll, git, makeRepo, parseJsonReport, removeDir, runCli, type CliResult } from './helpers/repo.js';
 import { writeTree, type AppSpec, type MigrationSpec } from './helpers/trees.js';
 
 interface JsonFinding {
@@ -141,6 +141,18 @@ test('duplicate-number: check --against reports the number a branch duplicates, 
     ['duplicate-number', ['0002_feature', '0002_main']],
     ['multiple-leaves', ['0002_feature', '0003_next']],
   ]);
+  // The branch merges main and joins the leaves: its own tree is healthy and quiet, but against
+  // main it still brings a second 0002 (a warning: Django accepts it).
+  git(dir, ['merge', '-q', '--no-edit', 'main']);
+  writeTree(dir, { apps: [{ label: 'blog', migrations: [merged('0004_merge_0002_feature_0003_next', ['0002_feature', '0003_next'])] }] });
+  commitAll(dir, 'merge migration');
+  assert.equal(codes(check(dir)), []);
+  const joined = check(dir, ['--against', 'main']);
+  assert.is(joined.code, 0, show(joined));
+  const warned = parseJsonReport<JsonReport>(joined).against![0].findings;
+  assert.equal(warned.map((f) => [f.code, f.severity, f.migrations]), [['duplicate-number', 'warning', ['0002_feature', '0002_main']]]);
+  assert.match(warned[0].message, "merging main gives 0002_feature (new here) the number of 0002_main (already on main)");
+  assert.match(warned[0].hint, 'migcheck rebase --app blog');
 });
 
 test('operation-clash warning: two AlterField of one field; migrate runs; merge writes the file and says so', () => {

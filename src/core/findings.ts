@@ -1,5 +1,6 @@
 import { messages } from '../messages.js';
 import { conflictFindings } from './clashes.js';
+import { duplicateNumbers } from './duplicates.js';
 import { buildGraph, compareNodes, findCycles, type Graph, type GraphNode, type GraphOptions, type MigrationInput } from './graph.js';
 import { inferLabel, otherFolderNames, type MigrationsDir } from './layout.js';
 import { compareStrings } from './order.js';
@@ -219,60 +220,6 @@ function multipleLeaves(graph: Graph, app: string, leaves: GraphNode[]): Finding
   const names = leaves.map((n) => n.name);
   const first = leaves[0].migration!;
   return finding('multiple-leaves', 'error', app, names, parent?.name ?? null, messages.multipleLeaves(app, names, parent?.name ?? null), messages.multipleLeavesHint(app), first.path, first.parsed.classLine || 1);
-}
-
-/** A node and everything that depends on it, in any app. */
-function descendants(node: GraphNode): Set<GraphNode> {
-  const seen = new Set<GraphNode>();
-  const stack = [node];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...n.children);
-  }
-  return seen;
-}
-
-/**
- * Migrations of one app that share a number. Django does not mind (`makemigrations --merge` numbers
- * its merge after the highest leaf, so a healthy history is full of them); what is worth a warning
- * is new work: two of them that no migration of the app builds on yet (no common descendant, so
- * not joined by a merge migration). `all` reports every group, joined or not.
- */
-function duplicateNumbers(graph: Graph, app: string, migrations: readonly MigrationInput[], all: boolean): Finding[] {
-  const groups = new Map<string, MigrationInput[]>();
-  for (const m of migrations) {
-    const n = leadingNumber(m.name);
-    if (n === null) continue;
-    const key = String(Number(n));
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(m);
-  }
-  const out: Finding[] = [];
-  for (const members of groups.values()) {
-    if (members.length < 2) continue;
-    let group = members;
-    if (!all) {
-      const below = members.map((m) => {
-        const node = graph.get(app, m.name);
-        return new Set([...(node ? descendants(node) : [])].filter((n) => n.app === app));
-      });
-      const joined = (i: number, j: number) => [...below[i]].some((n) => below[j].has(n));
-      const open = new Set<number>();
-      for (let i = 0; i < members.length; i++) {
-        for (let j = i + 1; j < members.length; j++) {
-          if (!joined(i, j)) open.add(i).add(j);
-        }
-      }
-      group = members.filter((_, i) => open.has(i));
-      if (group.length < 2) continue;
-    }
-    group = [...group].sort((a, b) => compareStrings(a.name, b.name));
-    const names = group.map((m) => m.name);
-    out.push(finding('duplicate-number', 'warning', app, names, null, messages.duplicateNumber(app, leadingNumber(names[0])!, names), messages.duplicateNumberHint(), group[0].path, group[0].parsed.classLine || 1));
-  }
-  return out;
 }
 
 function graphFindings(graph: Graph): Finding[] {
