@@ -71,7 +71,8 @@ export function duplicateNumbers(graph: Graph, app: string, migrations: readonly
 /**
  * For a predicted merge: numbers that migrations new on our side (`fresh` paths) take from
  * migrations the target already has (`theirs`), even where our side already joins them with a
- * merge migration. Groups the merged tree reports anyway (`already`) are left out.
+ * merge migration. Groups the merged tree reports anyway (`already`: as a duplicate-number, or all
+ * of them as the leaves of a multiple-leaves conflict) are left out.
  */
 export function introducedDuplicates(
   projects: ReadonlyArray<{ apps: ReadonlyMap<string, { migrations: MigrationInput[] }> }>,
@@ -80,7 +81,7 @@ export function introducedDuplicates(
   target: string,
   already: readonly Finding[] = [],
 ): Finding[] {
-  const reported = new Set(already.filter((f) => f.code === 'duplicate-number').flatMap((f) => f.migrations.map((m) => `${f.app}\0${m}`)));
+  const reported = new Set(already.filter((f) => f.code === 'duplicate-number' || f.code === 'multiple-leaves').flatMap((f) => f.migrations.map((m) => `${f.app}\0${m}`)));
   const out: Finding[] = [];
   for (const { apps } of projects) {
     for (const [app, { migrations }] of apps) {
