@@ -5,9 +5,8 @@
  *
  * "Sibling branches" are read from the graph: for each pair of leaves, the migrations of the app
  * that lead to one leaf and not to the other (everything after their fork). Ancestry is the whole
- * graph's, cross-app dependencies included: a migration that an app's other line reaches through
- * another app runs before it on every branch, so the two never run in either order and cannot
- * clash. Irreversible steps are
+ * graph's, cross-app dependencies included: a migration that the other line reaches through
+ * another app runs before it on every branch, so the two cannot clash. Irreversible steps are
  * reported only for those migrations, the new work on each side of a conflict: an old project's
  * history is full of RunPython without reverse_code that nobody will ever unapply.
  */

@@ -52,7 +52,7 @@ export interface AnalyzeOptions extends GraphOptions {
 }
 
 /** Findings that make Django's MigrationLoader fail: the project's graph does not load. */
-export const GRAPH_BREAKING = new Set(['missing-dependency', 'circular-dependency', 'parse-error', 'duplicate-label']);
+const GRAPH_BREAKING = new Set(['missing-dependency', 'circular-dependency', 'parse-error', 'duplicate-label']);
 
 /**
  * Django 3.2–4.0's `parse_number`: the leading digits, or null. (4.1+ reads squash names
