@@ -34,6 +34,11 @@ export interface CheckOptions {
   /** Also predict merging each of these refs into the state (`check --against`). */
   against?: readonly string[];
   /**
+   * `check --all`: report every group of migrations that share a number, also those a merge
+   * migration already joins (by default only new, unjoined ones are reported).
+   */
+  allDuplicates?: boolean;
+  /**
    * Use the parse cache and the result cache under the git directory (default true; the
    * environment variable MIGCHECK_CACHE=0 turns them off too).
    */
@@ -209,14 +214,15 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
   if (!commonDir) {
     // A work tree outside git: read and parse everything.
     const snapshot = await readSnapshot(spec, root, config);
-    const analysis = analyzeSnapshot(snapshot, parseAll(snapshot.contents), config);
+    const analysis = analyze(snapshot.dirs, parseAll(snapshot.contents), { ...analyzeOptions(config), allDuplicates: options.allDuplicates });
     return report(snapshot.source, withLockfiles(analysis, await readSnapshotLockfiles(snapshot, analysis)));
   }
   const dir = options.cache === false ? null : cacheDir(commonDir);
   const against = options.against ?? [];
   // The probe listed without the base commit, which only merge predictions need.
   const listing = prepared && against.length === 0 ? prepared.listing : await listState(spec, root, config, against.length > 0, repoOf(gitDir, commonDir));
-  const results = await ResultCache.open<CachedReport>(against.length ? null : dir, 'results');
+  // The cache holds the default report only.
+  const results = await ResultCache.open<CachedReport>(against.length || options.allDuplicates ? null : dir, 'results');
   const key = reportKey(config, listing);
   const hit = results.get(key);
   if (hit) return { version: 1, source: listing.source, apps: hit.apps, findings: hit.findings, summary: hit.summary };
@@ -232,7 +238,7 @@ export async function check(options: CheckOptions = {}): Promise<Report> {
     const parsed = await parseListing(listing, cache, reader);
     const read = blobSource(reader, contentsByOid(listing));
     const managePaths = [...listing.files.keys()].filter((p) => p === 'manage.py' || p.endsWith('/manage.py'));
-    const analysis = withNoMigrations(await withOperations(cache, read, () => analyze(dirs, parsed, analyzeOptions(config))), managePaths, dirs, listing.layout);
+    const analysis = withNoMigrations(await withOperations(cache, read, () => analyze(dirs, parsed, { ...analyzeOptions(config), allDuplicates: options.allDuplicates })), managePaths, dirs, listing.layout);
     // max_migration.txt files that disagree with the graph (`stale-lockfile`).
     withLockfiles(analysis, await readListedLockfiles(lockfilePaths(analysis), listing.files, listing.contents, reader));
     let result = report(listing.source, analysis);

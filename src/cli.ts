@@ -60,11 +60,17 @@ async function main(argv: string[]): Promise<number> {
           .option('staged', { type: 'boolean', describe: 'Check the index (what `git commit` would commit)' })
           .option('ref', { type: 'string', describe: 'Check a commit, branch or tag instead of the work tree' })
           .option('against', { type: 'string', array: true, describe: 'Also predict merging with these refs (e.g. origin/main)' })
+          .option('all', {
+            type: 'boolean',
+            default: false,
+            describe: 'List every duplicate-number, also those a merge migration already joins (default: only new, unjoined ones)',
+          })
           .conflicts('staged', 'ref')
           .example('$0 check', 'the work tree, as `manage.py migrate` would see it')
           .example('$0 check --staged', 'what is about to be committed (pre-commit hooks)')
           .example('$0 check --ref origin/main --format json', 'a branch, as JSON')
           .example('$0 check --against origin/main', 'will merging this branch into main conflict?')
+          .example('$0 check --all', 'also the migration numbers that merged branches share')
           .epilog(EXIT_CODES),
       (args) => run(args, async () => (await import('./commands/check.js')).checkCommand(args, withCwd(io, args))),
     )

@@ -16,7 +16,11 @@ export const messages = {
   duplicateNumber: (app: string, number: string, names: readonly string[]) =>
     `app '${app}' has ${names.length} migrations numbered ${number}: ${list(names)}`,
   duplicateNumberHint: () =>
-    'harmless once merged, but two branches picked the same number: check that one merge migration joins them',
+    'two branches picked the same number and nothing joins them yet: a merge migration will (`migcheck merge`), or renumber one with `migcheck rebase`',
+  duplicateIntroduced: (app: string, target: string, ours: readonly string[], theirs: readonly string[]) =>
+    `app '${app}': merging ${target} gives ${list(ours)} (new here) the number of ${list(theirs)} (already on ${target})`,
+  duplicateIntroducedHint: (app: string, target: string) =>
+    `Django accepts it once a merge migration joins them; to keep one migration per number, renumber this side's on top of ${target} with \`migcheck rebase --app ${app}\``,
 
   missingParent: (from: string, app: string, name: string) =>
     `migration ${from} depends on ('${app}', '${name}'), which does not exist. Django: NodeNotFoundError "dependencies reference nonexistent parent node".`,
@@ -386,6 +390,8 @@ export const driverMessages = {
 
 interface ClashFacts {
   reason: string;
+  /** 'error': `migrate` fails or loses data; 'warning': it runs, and the result depends on the order. */
+  severity: 'error' | 'warning';
   same: boolean | null;
   target: string;
   left: { migration: string; path: string; line: number; label: string };
@@ -407,6 +413,7 @@ const CLASH_WHY: Record<string, (c: ClashFacts) => string> = {
   'field-still-used': (c) => `one side removes or renames ${c.target} and the other adds an index, constraint or together option on it; that one fails`,
   'table-changed-differently': (c) => `both set the table of ${c.target}, to different names; whichever runs last wins`,
   'together-changed-differently': (c) => `both change the same together option of ${c.target}, differently; the later one drops the other's`,
+  'options-changed-differently': (c) => `both change the options of ${c.target}, differently; whichever runs last wins`,
   'index-twice': (c) => `both add or remove ${c.target}; the second fails`,
   'constraint-twice': (c) => `both add or remove ${c.target}; the second fails`,
   'same-table': (c) => `two different models get ${c.target}; the second fails: the table already exists`,
@@ -415,13 +422,19 @@ const CLASH_WHY: Record<string, (c: ClashFacts) => string> = {
 export const opsMessages = {
   clash: (app: string, c: ClashFacts) =>
     `app '${app}': ${c.left.migration} and ${c.right.migration} clash: ${c.left.label} (${c.left.path}:${c.left.line}) and ${c.right.label} (${c.right.path}:${c.right.line}): ` +
-    `${(CLASH_WHY[c.reason] ?? ((x: ClashFacts) => `both act on ${x.target}`))(c)}. A merge migration joins the graph, but \`migrate\` will not get past this.`,
+    `${(CLASH_WHY[c.reason] ?? ((x: ClashFacts) => `both act on ${x.target}`))(c)}. ` +
+    (c.severity === 'error'
+      ? 'A merge migration joins the graph, but `migrate` will not get past this.'
+      : '`migrate` runs, but the result depends on which branch runs first.'),
   clashHint: (app: string, c: ClashFacts) =>
-    `make one branch build on the other: rebase it (\`migcheck rebase --app ${app} --force\`) and drop or rewrite ${c.right.label} in ${c.right.migration} (or ${c.left.label} in ${c.left.migration}), then run \`makemigrations --check\``,
+    c.severity === 'warning'
+      ? `both run and the later one wins: after \`migcheck merge --app ${app}\`, run \`makemigrations --check\` and, if ${c.target} is not what you want, add a migration that sets it (or rebase one branch on the other: \`migcheck rebase --app ${app}\`)`
+      : `make one branch build on the other: rebase it (\`migcheck rebase --app ${app} --force\`) and drop or rewrite ${c.right.label} in ${c.right.migration} (or ${c.left.label} in ${c.left.migration}), then run \`makemigrations --check\``,
   irreversible: (app: string, name: string, file: string, line: number, kind: string, missing: string, via: string | null) =>
     `${app}.${name}: ${kind}${via ? ` inside ${via}'s database_operations` : ''} has no ${missing} (${file}:${line}), so this new migration cannot be unapplied: rolling it back (\`migrate ${app} <earlier>\`) stops with IrreversibleError`,
   mergeClash: (app: string, count: number) =>
     `refusing to merge app '${app}': its branches clash on ${count === 1 ? 'an operation' : `${count} operations`} (see the operation-clash findings of \`migcheck check\`); a merge migration would only join the graph, and \`migrate\` would fail later`,
+  mergeClashWarning: (message: string) => `warning: ${message}`,
   mergeClashHint: (app: string) =>
     `fix the migrations so one branch builds on the other (\`migcheck rebase --app ${app} --force\`, then edit the clashing operation), or run \`migcheck merge --app ${app} --force\` to write the merge migration anyway`,
 } as const;

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clashBetween, findClashes, type ClashReason } from '../src/core/clash-rules.js';
+import { clashBetween, clashSeverity, findClashes, type ClashReason } from '../src/core/clash-rules.js';
 import { irreversibleSteps, readOperations } from '../src/core/ops.js';
 import { parseMigration } from '../src/core/parse.js';
 import { PYTHON, requireDjango } from './helpers/django.js';
@@ -145,6 +145,16 @@ test('the same change on both sides is no clash; a different one is', () => {
   assert.is(clashes(KINDS.T, "migrations.AlterModelTable(name='Post', table='posts')")[0].reason, 'table-changed-differently');
   assert.is(clashes(KINDS.UT, "migrations.AlterUniqueTogether(name='post', unique_together={('title', 'slug')})")[0].reason, 'together-changed-differently');
   assert.equal(clashes(KINDS.UT, KINDS.IT), [], 'unique_together and index_together are different options');
+});
+
+test('severity: an error where migrate fails or loses data, a warning where only the order decides', () => {
+  const warnings = ['field-altered-differently', 'table-changed-differently', 'together-changed-differently', 'options-changed-differently'];
+  for (const reason of [...Object.values(REASONS), 'same-table'] as ClashReason[]) assert.is(clashSeverity(reason), 'error', reason);
+  for (const reason of warnings as ClashReason[]) assert.is(clashSeverity(reason), 'warning', reason);
+  const opts = (o: string) => `migrations.AlterModelOptions(name='post', options={${o}})`;
+  assert.is(clashes(opts("'ordering': ['title']"), opts("'ordering': ['-title']"))[0].reason, 'options-changed-differently');
+  assert.equal(clashes(opts("'ordering': ['title']"), opts("'ordering': ['title']")), []);
+  assert.equal(clashes(opts("'ordering': ['title']"), "migrations.AlterModelManagers(name='post', managers=[])"), [], 'options and managers are different things');
 });
 
 test('different models, fields, indexes and constraints do not clash', () => {

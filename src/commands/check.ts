@@ -41,17 +41,17 @@ export async function writeReport(report: Report, options: OutputOptions, io: Io
 }
 
 export async function checkCommand(
-  options: OutputOptions & { staged?: boolean; ref?: string; against?: string[]; verbose?: boolean },
+  options: OutputOptions & { staged?: boolean; ref?: string; against?: string[]; verbose?: boolean; all?: boolean },
   io: Io,
 ): Promise<number> {
   const started = performance.now();
   const against = (options.against ?? []).filter((t) => t !== '');
   // A report cached for exactly this state is answered without loading the parser and the graph.
-  const probe = against.length ? null : await cachedReport({ cwd: io.cwd, staged: options.staged, ref: options.ref, env: io.env });
+  const probe = against.length || options.all ? null : await cachedReport({ cwd: io.cwd, staged: options.staged, ref: options.ref, env: io.env });
   const cached = probe?.report ?? null;
   const report =
     cached ??
-    (await (await import('../api.js')).check({ cwd: io.cwd, staged: options.staged, ref: options.ref, against, prepared: probe?.prepared }));
+    (await (await import('../api.js')).check({ cwd: io.cwd, staged: options.staged, ref: options.ref, against, prepared: probe?.prepared, allDuplicates: options.all }));
   await writeReport(report, options, io);
   if (options.verbose) {
     const migrations = report.apps.reduce((n, a) => n + a.migrations, 0);

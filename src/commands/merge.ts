@@ -8,7 +8,7 @@ import { writeNewFile } from '../io/atomic.js';
 import path from 'node:path';
 import { analyzeSnapshot, loadState, report as makeReport, type Report, type State } from '../api.js';
 import type { Io } from '../cli.js';
-import { realLeaves } from '../core/findings.js';
+import { realLeaves, type Finding } from '../core/findings.js';
 import type { MigrationsDir } from '../core/layout.js';
 import {
   atLeast,
@@ -48,7 +48,7 @@ export interface MergeOptions {
   now: Date;
   /** With dryRun: plan even when a target exists (the caller decides whether it is the same migration). */
   keepExisting?: boolean;
-  /** Merge apps whose branches clash on operations (`operation-clash`) too. */
+  /** Merge apps whose branches clash on operations (`operation-clash` errors) too. */
   force?: boolean;
   /** The process time zone, used when the config has no settings.TIME_ZONE. */
   timeZone?: string;
@@ -84,6 +84,8 @@ export interface MergeResult {
   report: Report;
   created: CreatedMigration[];
   refused: Refusal[];
+  /** `operation-clash` warnings of the merged apps: the merge is written, the user is told. */
+  clashWarnings: Finding[];
   /** Apps named with --app that have nothing to merge. */
   noConflict: string[];
   django: { version: string; source: string };
@@ -213,6 +215,7 @@ export async function mergeMigrations(options: MergeOptions): Promise<MergeResul
 
   const created: CreatedMigration[] = [];
   const refused: Refusal[] = [];
+  const clashWarnings: Finding[] = [];
   for (const c of conflicts) {
     // makemigrations loads the whole graph first: a broken project never reaches handle_merge.
     const fatal = state.analysis.findings.find((f) => f.severity === 'error' && FATAL.has(f.code) && projectOf(f.file, dirs) === c.project.project);
@@ -220,8 +223,11 @@ export async function mergeMigrations(options: MergeOptions): Promise<MergeResul
       refused.push({ app: c.label, message: messages.mergeGraphBroken(c.label, fatal.message) });
       continue;
     }
-    // Django merges these, and `migrate` fails later: refuse unless asked.
-    const clashes = state.analysis.findings.filter((f) => f.code === 'operation-clash' && f.app === c.label && projectOf(f.file, dirs) === c.project.project);
+    // Django merges these, and `migrate` fails later: refuse unless asked. Clashes where only the
+    // order decides the result (warnings) do not stop a merge; people merge those by hand.
+    const found = state.analysis.findings.filter((f) => f.code === 'operation-clash' && f.app === c.label && projectOf(f.file, dirs) === c.project.project);
+    const clashes = found.filter((f) => f.severity === 'error');
+    clashWarnings.push(...found.filter((f) => f.severity !== 'error'));
     if (clashes.length && !options.force) {
       refused.push({ app: c.label, message: opsMessages.mergeClash(c.label, clashes.length), hint: opsMessages.mergeClashHint(c.label), details: clashes.map((f) => f.message) });
       continue;
@@ -237,7 +243,7 @@ export async function mergeMigrations(options: MergeOptions): Promise<MergeResul
   }
   const version = { version: django.text, source: django.source };
   if (refused.length) {
-    return { report: makeReport(state.snapshot.source, state.analysis), created: [], refused, noConflict, django: version, written: false };
+    return { report: makeReport(state.snapshot.source, state.analysis), created: [], refused, clashWarnings, noConflict, django: version, written: false };
   }
 
   // Every target is checked before anything is written, so a refusal writes nothing.
@@ -261,7 +267,7 @@ export async function mergeMigrations(options: MergeOptions): Promise<MergeResul
       throw e;
     }
   }
-  return { report: reportAfter(state, created), created, refused, noConflict, django: version, written: !options.dryRun && created.length > 0 };
+  return { report: reportAfter(state, created), created, refused, clashWarnings, noConflict, django: version, written: !options.dryRun && created.length > 0 };
 }
 
 /** `--black` on the command line: absent → no black; bare → black 24+; `--black 23` → that major. */
@@ -318,6 +324,7 @@ export async function mergeCommand(args: MergeArgs, io: Io): Promise<number> {
     } else if (result.noConflict.length && !args.quiet) out.push(messages.mergeNoConflictIn(result.noConflict));
     if (out.length) io.stdout.write(out.map((l) => (l.endsWith('\n') ? l : `${l}\n`)).join(''));
   }
+  if (result.created.length) for (const f of result.clashWarnings) io.stderr.write(`migcheck: ${opsMessages.mergeClashWarning(f.message)}\n  ${f.hint}\n`);
   for (const r of result.refused) {
     const details = (r.details ?? []).map((d) => `  - ${d}\n`).join('');
     io.stderr.write(`migcheck: ${r.message}\n${details}  ${r.hint ?? messages.mergeRefusedHint(r.app)}\n`);

@@ -202,7 +202,8 @@ export async function rebaseMigrations(options: RebaseOptions): Promise<RebaseRe
       notes.push(say.renameRows(app, hit.map((n) => [n, renamed.get(n) ?? n] as const)));
     }
   }
-  const clashes = state.analysis.findings.filter((f) => f.code === 'operation-clash' && f.app === app && inProject(f.file));
+  // Only clashes that make `migrate` fail stop a rebase; order-dependent ones (warnings) do not.
+  const clashes = state.analysis.findings.filter((f) => f.code === 'operation-clash' && f.severity === 'error' && f.app === app && inProject(f.file));
   if (clashes.length) {
     if (!options.force) return refuse(say.clash(app, clashes.length), clashes.map((f) => f.message), say.clashHint(app), planned);
     notes.push(say.clashForced(app));

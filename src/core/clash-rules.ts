@@ -26,9 +26,20 @@ export type ClashReason =
   | 'field-still-used'
   | 'table-changed-differently'
   | 'together-changed-differently'
+  | 'options-changed-differently'
   | 'index-twice'
   | 'constraint-twice'
   | 'same-table';
+
+/**
+ * Clashes where both operations still run and only the result depends on their order: the last one
+ * wins (`migrate` succeeds). Every other reason makes `migrate` fail or lose data: an error.
+ */
+const ORDER_ONLY = new Set<ClashReason>(['field-altered-differently', 'table-changed-differently', 'together-changed-differently', 'options-changed-differently']);
+
+export function clashSeverity(reason: ClashReason): 'error' | 'warning' {
+  return ORDER_ONLY.has(reason) ? 'warning' : 'error';
+}
 
 export interface Verdict {
   reason: ClashReason;
@@ -78,6 +89,9 @@ function sameModel(a: ModelOp, b: ModelOp): Verdict | null {
       return a.definition === b.definition ? null : verdict('table-changed-differently', false);
     case 'alter-together':
       return a.option !== b.option || a.definition === b.definition ? null : verdict('together-changed-differently', false);
+    case 'model-option':
+      // AlterModelOptions replaces the options it manages; two different sets: the last one wins.
+      return a.kind !== b.kind || a.definition === b.definition ? null : verdict('options-changed-differently', false);
     case 'add-index':
     case 'remove-index':
       return a.name !== null && a.name === b.name ? verdict('index-twice') : null;

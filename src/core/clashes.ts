@@ -4,14 +4,16 @@
  * (`irreversible`). Pure.
  *
  * "Sibling branches" are read from the graph: for each pair of leaves, the migrations of the app
- * that lead to one leaf and not to the other (everything after their fork). Irreversible steps are
+ * that lead to one leaf and not to the other (everything after their fork). Ancestry is the whole
+ * graph's, cross-app dependencies included: a migration that the other line reaches through
+ * another app runs before it on every branch, so the two cannot clash. Irreversible steps are
  * reported only for those migrations, the new work on each side of a conflict: an old project's
  * history is full of RunPython without reverse_code that nobody will ever unapply.
  */
 import { deployMessages, opsMessages } from '../messages.js';
 import type { Finding } from './findings.js';
 import type { Graph, GraphNode } from './graph.js';
-import { findClashes, type Clash, type SideMigration } from './clash-rules.js';
+import { clashSeverity, findClashes, type Clash, type SideMigration } from './clash-rules.js';
 import { irreversibleSteps } from './ops.js';
 import { compareStrings } from './order.js';
 
@@ -24,17 +26,20 @@ export interface ClashFinding extends Finding {
   same: boolean | null;
 }
 
-/** Same-app ancestors of a leaf, itself included, real migrations only. */
+/**
+ * The leaf's app's migrations that run before it, itself included, real migrations only: its
+ * ancestors through any app.
+ */
 function lineage(leaf: GraphNode): Set<GraphNode> {
   const seen = new Set<GraphNode>();
   const stack = [leaf];
   while (stack.length) {
     const n = stack.pop()!;
-    if (seen.has(n) || n.app !== leaf.app) continue;
+    if (seen.has(n)) continue;
     seen.add(n);
     stack.push(...n.parents);
   }
-  return new Set([...seen].filter((n) => n.migration));
+  return new Set([...seen].filter((n) => n.app === leaf.app && n.migration));
 }
 
 /** The migrations of `mine` that are not in `theirs`, in plan order. */
@@ -54,10 +59,11 @@ function clashFinding(app: string, parent: string | null, c: Clash): ClashFindin
     line: s.op.op.line,
     label: s.op.via ? `${s.op.label} (in ${s.op.via})` : s.op.label,
   });
-  const facts = { reason: c.reason, same: c.same, target: c.target, left: show(a), right: show(b) };
+  const severity = clashSeverity(c.reason);
+  const facts = { reason: c.reason, same: c.same, target: c.target, severity, left: show(a), right: show(b) };
   return {
     code: 'operation-clash',
-    severity: 'error',
+    severity,
     app,
     migrations: [a.migration, b.migration],
     parent,
@@ -72,15 +78,18 @@ function clashFinding(app: string, parent: string | null, c: Clash): ClashFindin
 }
 
 /**
- * `operation-clash` errors between every pair of leaves of `app`, and `irreversible` warnings for
- * the migrations after the fork. `parent` is the leaves' common parent (for the findings).
+ * `operation-clash` findings between every pair of leaves of `app` (errors where `migrate` fails,
+ * warnings where only the result depends on the order), and `irreversible` warnings for the
+ * migrations after the fork. `parent` is the leaves' common parent (for the findings). `loads`:
+ * whether Django can load the project's graph at all; when it cannot, that is the finding, and no
+ * clash is computed on it.
  */
-export function conflictFindings(graph: Graph, app: string, leaves: readonly GraphNode[], parent: string | null): Finding[] {
+export function conflictFindings(graph: Graph, app: string, leaves: readonly GraphNode[], parent: string | null, loads = true): Finding[] {
   const out: Finding[] = [];
   const lineages = leaves.map(lineage);
   const seen = new Set<string>();
   const fresh = new Set<GraphNode>();
-  for (let i = 0; i < leaves.length; i++) {
+  for (let i = 0; loads && i < leaves.length; i++) {
     for (let j = i + 1; j < leaves.length; j++) {
       const left = side(graph, leaves[i], lineages[i], lineages[j]);
       const right = side(graph, leaves[j], lineages[j], lineages[i]);

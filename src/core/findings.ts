@@ -1,5 +1,6 @@
 import { messages } from '../messages.js';
 import { conflictFindings } from './clashes.js';
+import { duplicateNumbers } from './duplicates.js';
 import { buildGraph, compareNodes, findCycles, type Graph, type GraphNode, type GraphOptions, type MigrationInput } from './graph.js';
 import { inferLabel, otherFolderNames, type MigrationsDir } from './layout.js';
 import { compareStrings } from './order.js';
@@ -44,7 +45,15 @@ export interface Analysis {
 
 export interface AnalyzeOptions extends GraphOptions {
   labels?: Readonly<Record<string, string>>;
+  /**
+   * `check --all`: every group of migrations that share a number, joined by a merge migration or
+   * not. By default only the ones no merge migration joins yet (new work) are reported.
+   */
+  allDuplicates?: boolean;
 }
+
+/** Findings that make Django's MigrationLoader fail: the project's graph does not load. */
+const GRAPH_BREAKING = new Set(['missing-dependency', 'circular-dependency', 'parse-error', 'duplicate-label']);
 
 /**
  * Django 3.2–4.0's `parse_number`: the leading digits, or null. (4.1+ reads squash names
@@ -77,6 +86,7 @@ export function analyze(
   const apps: AppSummary[] = [];
   const projects: ProjectGraph[] = [];
   for (const [project, entries] of [...byProject].sort((a, b) => compareStrings(a[0], b[0]))) {
+    const projectStart = findings.length;
     const inputs: MigrationInput[] = [];
     const unmigrated = new Set<string>();
     const chosen = new Map<string, MigrationsDir>();
@@ -121,6 +131,10 @@ export function analyze(
     projects.push({ project, graph, apps: byApp });
 
     findings.push(...graphFindings(graph));
+    // Django's loader stops at the first missing node, cycle or unreadable file: nothing after it
+    // runs, so clashes between branches of a graph that does not load are not computed (the cause
+    // is the finding).
+    const loads = !findings.slice(projectStart).some((f) => f.severity === 'error' && GRAPH_BREAKING.has(f.code));
     for (const [label, { dir, migrations }] of byApp) {
       const leaves = realLeaves(graph, label);
       apps.push({
@@ -135,11 +149,11 @@ export function analyze(
         const conflict = multipleLeaves(graph, label, leaves);
         findings.push(conflict);
         // What a merge migration would not fix: clashing operations, irreversible new steps.
-        findings.push(...conflictFindings(graph, label, leaves, conflict.parent));
+        findings.push(...conflictFindings(graph, label, leaves, conflict.parent, loads));
       }
       // Siblings that are still unmerged leaves are already the multiple-leaves error; the number
       // warning is for the ones that stay after a merge.
-      findings.push(...duplicateNumbers(label, migrations).filter((f) => !f.migrations.every((m) => leafNames.has(m))));
+      findings.push(...duplicateNumbers(graph, label, migrations, options.allDuplicates ?? false).filter((f) => !f.migrations.every((m) => leafNames.has(m))));
     }
   }
   apps.sort((a, b) => compareStrings(a.label, b.label) || compareStrings(a.path, b.path));
@@ -207,25 +221,6 @@ function multipleLeaves(graph: Graph, app: string, leaves: GraphNode[]): Finding
   const names = leaves.map((n) => n.name);
   const first = leaves[0].migration!;
   return finding('multiple-leaves', 'error', app, names, parent?.name ?? null, messages.multipleLeaves(app, names, parent?.name ?? null), messages.multipleLeavesHint(app), first.path, first.parsed.classLine || 1);
-}
-
-function duplicateNumbers(app: string, migrations: readonly MigrationInput[]): Finding[] {
-  const groups = new Map<string, MigrationInput[]>();
-  for (const m of migrations) {
-    const n = leadingNumber(m.name);
-    if (n === null) continue;
-    const key = String(Number(n));
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(m);
-  }
-  const out: Finding[] = [];
-  for (const group of groups.values()) {
-    if (group.length < 2) continue;
-    group.sort((a, b) => compareStrings(a.name, b.name));
-    const names = group.map((m) => m.name);
-    out.push(finding('duplicate-number', 'warning', app, names, null, messages.duplicateNumber(app, leadingNumber(names[0])!, names), messages.duplicateNumberHint(), group[0].path, group[0].parsed.classLine || 1));
-  }
-  return out;
 }
 
 function graphFindings(graph: Graph): Finding[] {

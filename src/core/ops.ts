@@ -117,7 +117,13 @@ function readOne(top: OperationRef, ref: OperationRef, via: string | null): Mode
     case 'AlterModelManagers':
     case 'AlterOrderWithRespectTo':
     case 'AlterModelTableComment':
-      return { ...m, cls: 'model-option', model: lower(a.name), label: at(a.name ?? '?') };
+      return {
+        ...m,
+        cls: 'model-option',
+        model: lower(a.name),
+        definition: normalise(Object.keys(src).filter((k) => k !== 'name').sort().map((k) => `${k}=${src[k]}`).join('|')),
+        label: at(a.name ?? '?'),
+      };
     case 'AddField':
       return { ...m, cls: 'add-field', model: lower(a.model_name), field: lower(a.name), definition: normalise(src.field ?? ''), label: at(`${a.model_name}.${a.name}`) };
     case 'RemoveField':

@@ -5,6 +5,7 @@
  * index, a commit of that state) as objects nothing refers to.
  */
 import { irreversibleAt } from '../core/clashes.js';
+import { introducedDuplicates } from '../core/duplicates.js';
 import { analyze, sortFindings, type Analysis, type AppSummary, type Finding } from '../core/findings.js';
 import type { MigrationsDir } from '../core/layout.js';
 import { EMPTY_LAYOUT, type Layout } from '../core/project-layout.js';
@@ -226,7 +227,9 @@ export async function predictMerge(analyzer: TreeAnalyzer, ours: OursState, targ
   });
   // Migrations this side adds that the target does not have yet: their irreversible steps.
   const fresh = new Set([...addedPaths(baseFiles, ours.files)].filter((p) => !theirsFiles.has(p)));
-  const irreversible = await analyzer.withOperations(() => irreversibleAt(mergedAnalysis.projects, fresh, mergedAnalysis.findings));
+  const extra = await analyzer.withOperations(() => irreversibleAt(mergedAnalysis.projects, fresh, mergedAnalysis.findings));
+  // Numbers this side takes from the target, joined by a merge migration or not: new work.
+  extra.push(...introducedDuplicates(mergedAnalysis.projects, fresh, theirsFiles, target, mergedAnalysis.findings));
   return {
     target,
     commit,
@@ -235,7 +238,7 @@ export async function predictMerge(analyzer: TreeAnalyzer, ours: OursState, targ
     // ours.commit and the target relate.
     relation: relationOf(ours.commit, commit, base),
     apps: mergedAnalysis.apps,
-    findings: irreversible.length ? sortFindings([...mergedAnalysis.findings, ...irreversible]) : mergedAnalysis.findings,
+    findings: extra.length ? sortFindings([...mergedAnalysis.findings, ...extra]) : mergedAnalysis.findings,
     fileConflicts,
     conflicts,
   };
