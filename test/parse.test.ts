@@ -277,6 +277,14 @@ test('dependencies that cannot be read statically are an error at their line', (
   }
 });
 
+test('a replaces list built at import time reads as replacing nothing (awx builds it from the database)', () => {
+  for (const body of ["replaces = replaces()", "replaces = _squashed.replaces(SQUASHED_30) + [\n    ('main', '0034_v310_release'),\n]"]) {
+    const r = ok(klass(`dependencies = [('main', '0003_squashed')]\n${body}`));
+    assert.equal(r.replaces, [], body);
+    assert.equal(r.dependencies.map((d) => d.name), ['0003_squashed'], body);
+  }
+});
+
 test('anything else in the class body is ignored: methods, nested classes, docstrings, other attributes', () => {
   const r = ok(
     klass(`"""A docstring with dependencies = nothing."""

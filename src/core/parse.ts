@@ -685,6 +685,10 @@ class ModuleReader {
   }
 
   private refs(rd: ExprReader, node: Node, name: string): DependencyRef[] | null {
+    // `replaces` built at import time (awx computes it from the database it runs against) only
+    // matters where a replaced migration is still on disk or named by a dependency: read it as
+    // replacing nothing, and those cases show as the leaves or missing dependencies they make.
+    if (node.t !== 'seq' && name === 'replaces') return [];
     if (node.t !== 'seq') {
       this.fail(`'${name}' cannot be read statically: ${clip(rd.source(node.a, node.b))} is not a list or tuple literal`, node.a);
       return null;
