@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { appConfigLabel, appConfigsOf, settingsModuleOf, settingsSteps } from '../src/core/django-settings.js';
 import { projectLayout } from '../src/core/project-layout.js';
 import { PYTHON, requireDjango } from './helpers/django.js';
-import { branch, checkout, commitAll, git, makeRepo, parseJsonReport, removeDir, runCli, writeFiles } from './helpers/repo.js';
+import { branch, checkout, commitAll, git, makeRepo, parseJsonReport, removeDir, removeFiles, runCli, writeFiles } from './helpers/repo.js';
 
 const migration = (deps: Array<[string, string]>) =>
   `from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n${deps
@@ -239,6 +239,52 @@ test('apps.py reader: the AppConfig whose name is the app, the default one among
   assert.is(appConfigLabel(appConfigsOf('class C(AppConfig):\n    name = "blog"\n    label = "journal"\n'), 'src.blog'), 'journal');
   // Two candidates and no default: Django would refuse; migcheck falls back to guessing.
   assert.is(appConfigLabel(appConfigsOf('class A(AppConfig):\n    name = "s"\nclass B(AppConfig):\n    name = "s"\n'), 's'), null);
+});
+
+
+test('a forked app (its AppConfig extends the original and keeps its label) is checked on its own, not a duplicate label', () => {
+  const dir = makeRepo('migcheck-fork-');
+  repos.push(dir);
+  const original = `from django.apps import AppConfig\n\n\nclass CatalogueConfig(AppConfig):\n    label = "catalogue"\n    name = "shop.catalogue"\n`;
+  const fork = `from shop.catalogue import apps\n\n\nclass CatalogueConfig(apps.CatalogueConfig):\n    name = "tests.site.catalogue"\n`;
+  const files: Record<string, string> = {
+    'shop/__init__.py': '',
+    'shop/catalogue/__init__.py': '',
+    'shop/catalogue/apps.py': original,
+    'shop/catalogue/migrations/__init__.py': '',
+    'shop/catalogue/migrations/0001_initial.py': migration([]),
+    'shop/catalogue/migrations/0002_a.py': migration([['catalogue', '0001_initial']]),
+    'tests/__init__.py': '',
+    'tests/site/__init__.py': '',
+    'tests/site/catalogue/__init__.py': '',
+    'tests/site/catalogue/apps.py': fork,
+    'tests/site/catalogue/migrations/__init__.py': '',
+    'tests/site/catalogue/migrations/0001_initial.py': migration([]),
+    'tests/site/catalogue/migrations/0002_fork.py': migration([['catalogue', '0001_initial']]),
+  };
+  writeFiles(dir, files);
+  commitAll(dir, 'original and fork');
+  const quiet = runCli(['check', '--format', 'json'], { cwd: dir });
+  const report = parseJsonReport<Report>(quiet);
+  assert.is(quiet.code, 0, quiet.stdout);
+  assert.equal(report.findings, []);
+  assert.equal(report.apps.map((a) => [a.label, a.path, a.leaves]), [
+    ['catalogue', 'shop/catalogue/migrations', ['0002_a']],
+    ['catalogue', 'tests/site/catalogue/migrations', ['0002_fork']],
+  ]);
+
+  // A conflict inside the fork is still found: each copy is a graph of its own.
+  writeFiles(dir, { 'tests/site/catalogue/migrations/0002_other.py': migration([['catalogue', '0001_initial']]) });
+  const conflict = parseJsonReport<Report>(runCli(['check', '--format', 'json'], { cwd: dir }));
+  assert.equal(conflict.findings.map((f) => [f.code, f.file, f.migrations]), [
+    ['multiple-leaves', 'tests/site/catalogue/migrations/0002_fork.py', ['0002_fork', '0002_other']],
+  ]);
+
+  // Two apps that both subclass AppConfig itself and claim one label are Django's duplicate.
+  writeFiles(dir, { 'tests/site/catalogue/apps.py': fork.replace('apps.CatalogueConfig', 'AppConfig').replace('from shop.catalogue import apps', 'from django.apps import AppConfig') });
+  removeFiles(dir, ['tests/site/catalogue/migrations/0002_other.py']);
+  const dup = parseJsonReport<Report>(runCli(['check', '--format', 'json'], { cwd: dir }));
+  assert.equal(dup.findings.map((f) => f.code), ['duplicate-label']);
 });
 
 test.run();

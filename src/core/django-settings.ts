@@ -149,6 +149,8 @@ export interface AppConfigClass {
   label: string | null;
   /** `default = True` / `False`, or null when not set. */
   isDefault: boolean | null;
+  /** The base class as written (`AppConfig`, `apps.CatalogueConfig`), or null when not one name. */
+  base: string | null;
 }
 
 /** Top-level classes of an `apps.py` and their literal `name`, `label` and `default`. */
@@ -162,7 +164,7 @@ export function appConfigsOf(source: string | Uint8Array): AppConfigClass[] {
     if (tok.level === 0) {
       current = null;
       if (isName(tok, 'class') && t[i + 1]?.kind === NAME && isOp(t[i + 2], '(')) {
-        current = { className: t[i + 1].text, name: null, label: null, isDefault: null };
+        current = { className: t[i + 1].text, name: null, label: null, isDefault: null, base: baseOf(t, i + 3) };
         out.push(current);
       }
     } else if (current && tok.level === 1 && tok.kind === NAME && isOp(t[i + 1], '=') && t[i + 2] && (t[i + 3]?.first ?? true)) {
@@ -175,6 +177,36 @@ export function appConfigsOf(source: string | Uint8Array): AppConfigClass[] {
   return out;
 }
 
+/** `Name` or `a.b.Name` from token `i` up to the `)` that closes a one-base class statement. */
+function baseOf(t: Tok[], i: number): string | null {
+  let text = '';
+  for (let j = i; j < t.length; j++) {
+    if (isOp(t[j], ')')) return text || null;
+    if (t[j].kind === NAME || isOp(t[j], '.')) text += t[j].text;
+    else return null;
+  }
+  return null;
+}
+
+/** Base classes that make an app of its own, not an extension of another app's config. */
+const PLAIN_APP_CONFIG = new Set(['AppConfig', 'apps.AppConfig', 'django.apps.AppConfig']);
+
+/**
+ * The app's chosen AppConfig extends another app's config and sets no label of its own: Django
+ * then gives it that app's label (a class attribute is inherited), and the project installs it
+ * instead of the app it extends (django-oscar's forked apps). So a fork and its original are never
+ * installed together.
+ */
+export function isForkedApp(classes: readonly AppConfigClass[], appPath: string): boolean {
+  const chosen = chosenConfig(classes, appPath);
+  return chosen !== null && chosen.label === null && chosen.base !== null && !PLAIN_APP_CONFIG.has(chosen.base);
+}
+
+function chosenConfig(classes: readonly AppConfigClass[], appPath: string): AppConfigClass | null {
+  const own = classes.filter((c) => c.name !== null && (c.name === appPath || appPath.endsWith(`.${c.name}`)) && c.isDefault !== false);
+  return own.length === 1 ? own[0] : own.filter((c) => c.isDefault === true).length === 1 ? own.find((c) => c.isDefault === true)! : null;
+}
+
 /**
  * The label Django gives the app at dotted path `appPath` from its `apps.py` classes, as
  * `AppConfig.create` picks the class in 3.2+: the AppConfig whose `name` is the app's path; with
@@ -182,8 +214,7 @@ export function appConfigsOf(source: string | Uint8Array): AppConfigClass[] {
  * `appPath` may carry leading packages Django's `sys.path` does not (`src.blog` for `blog`).
  */
 export function appConfigLabel(classes: readonly AppConfigClass[], appPath: string): string | null {
-  const own = classes.filter((c) => c.name !== null && (c.name === appPath || appPath.endsWith(`.${c.name}`)) && c.isDefault !== false);
-  const chosen = own.length === 1 ? own[0] : own.filter((c) => c.isDefault === true).length === 1 ? own.find((c) => c.isDefault === true)! : null;
+  const chosen = chosenConfig(classes, appPath);
   if (!chosen) return null;
   return chosen.label ?? chosen.name!.slice(chosen.name!.lastIndexOf('.') + 1);
 }

@@ -85,7 +85,7 @@ export function analyze(
 
   const apps: AppSummary[] = [];
   const projects: ProjectGraph[] = [];
-  for (const [project, entries] of [...byProject].sort((a, b) => compareStrings(a[0], b[0]))) {
+  for (const { project, entries } of scopesOf(byProject)) {
     const projectStart = findings.length;
     const inputs: MigrationInput[] = [];
     const unmigrated = new Set<string>();
@@ -158,6 +158,23 @@ export function analyze(
   }
   apps.sort((a, b) => compareStrings(a.label, b.label) || compareStrings(a.path, b.path));
   return { apps, findings: sortFindings(findings), projects };
+}
+
+/**
+ * The label scopes to build one graph each: a project's apps, and apart from them each forked app
+ * (`MigrationsDir.fork`) that shares its label with another folder. Django never installs a fork
+ * beside the app it extends (django-oscar's forked apps replace the originals in INSTALLED_APPS),
+ * so the two are not a duplicate label: each is checked on its own.
+ */
+function scopesOf(byProject: ReadonlyMap<string, Array<{ dir: MigrationsDir; label: string }>>) {
+  const scopes: Array<{ project: string; entries: Array<{ dir: MigrationsDir; label: string }> }> = [];
+  for (const [project, entries] of [...byProject].sort((a, b) => compareStrings(a[0], b[0]))) {
+    const shared = (e: { dir: MigrationsDir; label: string }) => entries.some((o) => o !== e && o.label === e.label);
+    const forks = entries.filter((e) => e.dir.fork && shared(e));
+    scopes.push({ project, entries: entries.filter((e) => !forks.includes(e)) });
+    for (const fork of forks) scopes.push({ project, entries: [fork] });
+  }
+  return scopes;
 }
 
 function finding(

@@ -23,6 +23,8 @@ export interface MigrationsDir {
    * else `AppConfig.label` in the app's `apps.py`. Otherwise it is inferred (`inferLabel`).
    */
   label?: string;
+  /** The app's `apps.py` config extends another app's (a fork installed instead of it). */
+  fork?: boolean;
 }
 
 function dirname(p: string): string {
@@ -93,6 +95,7 @@ export function findMigrationDirs(paths: Iterable<string>, layout: Layout = EMPT
       hasInit,
       modules: [...modules.values()].sort((a, b) => compareStrings(a.name, b.name)),
       ...(label ? { label } : {}),
+      ...(layout.forks?.has(appDir) ? { fork: true } : {}),
     });
   }
   return result.sort((a, b) => compareStrings(a.dir, b.dir));

@@ -5,7 +5,7 @@
  * migrations, and each app's `apps.py` gives its label. Pure: the caller hands in the texts.
  */
 import { layoutMessages } from '../messages.js';
-import { appConfigLabel, appConfigsOf, settingsModuleOf, settingsSteps, type MigrationModules } from './django-settings.js';
+import { appConfigLabel, appConfigsOf, isForkedApp, settingsModuleOf, settingsSteps, type MigrationModules } from './django-settings.js';
 import type { Finding } from './findings.js';
 
 export interface Layout {
@@ -17,9 +17,11 @@ export interface Layout {
   appLabels: ReadonlyMap<string, string>;
   /** Per project folder: the settings files read (empty when none was found). */
   settingsRead: ReadonlyMap<string, string[]>;
+  /** App folders whose `apps.py` config extends another app's (`isForkedApp`). */
+  forks: ReadonlySet<string>;
 }
 
-export const EMPTY_LAYOUT: Layout = { moved: new Map(), notDefault: new Set(), appLabels: new Map(), settingsRead: new Map() };
+export const EMPTY_LAYOUT: Layout = { moved: new Map(), notDefault: new Set(), appLabels: new Map(), settingsRead: new Map(), forks: new Set() };
 
 function dirname(p: string): string {
   const i = p.lastIndexOf('/');
@@ -153,13 +155,16 @@ export function projectLayout(
     }
   }
   const appLabels = new Map<string, string>();
+  const forks = new Set<string>();
   for (const [p, source] of layoutFiles) {
     if (!p.endsWith('/apps.py') && p !== 'apps.py') continue;
     const appDir = dirname(p);
-    const label = appConfigLabel(appConfigsOf(source), appDir.split('/').join('.'));
+    const classes = appConfigsOf(source);
+    const label = appConfigLabel(classes, appDir.split('/').join('.'));
     if (label) appLabels.set(appDir, label);
+    if (isForkedApp(classes, appDir.split('/').join('.'))) forks.add(appDir);
   }
-  return { moved, notDefault, appLabels, settingsRead };
+  return { moved, notDefault, appLabels, settingsRead, forks };
 }
 
 /**
