@@ -9,7 +9,8 @@ import { analyze, sortFindings, type Analysis, type AppSummary, type Finding } f
 import type { MigrationsDir } from '../core/layout.js';
 import { addedPaths, branchConflicts, type BranchConflict, type FileConflict, type FileMap } from '../core/predict.js';
 import type { ParsedMigration } from '../core/types.js';
-import { mergeTextMessages } from '../messages.js';
+import { MissingObjectError } from '../errors.js';
+import { branchMessages, mergeTextMessages } from '../messages.js';
 import type { ParseCache } from './cache.js';
 import { analyzeOptions, type Config } from './config.js';
 import { blobId, commitOfState, mergeBase, mergeFileText, mergeTrees, type BlobReader, type MergeTreeResult } from './git.js';
@@ -71,8 +72,11 @@ export class TreeAnalyzer {
     }
     const byPath = new Map<string, ParsedMigration>();
     for (const p of paths) {
-      const result = this.parsed.get(files.get(p)!);
-      if (result) byPath.set(p, result);
+      const oid = files.get(p)!;
+      const result = this.parsed.get(oid);
+      // git answered without it: not a file with no migration in it, but one nobody can read here.
+      if (!result) throw new MissingObjectError(oid, branchMessages.missingObject(oid, p));
+      byPath.set(p, result);
     }
     return byPath;
   }
@@ -93,7 +97,7 @@ export class TreeAnalyzer {
     const known = this.known.get(oid);
     if (known) return known;
     const blob = (await this.reader.read([oid])).get(oid);
-    if (!blob) throw new Error(`blob ${oid} is missing from the repository`);
+    if (!blob) throw new MissingObjectError(oid, branchMessages.missingObject(oid));
     return blob;
   }
 
