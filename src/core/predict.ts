@@ -8,7 +8,7 @@
  * markers is what Django would then try to import). Renames are a deletion and an addition, as
  * they are for Django.
  */
-import type { Analysis, AppSummary, Finding } from './findings.js';
+import type { Analysis, AppSummary, Finding, ProjectGraph } from './findings.js';
 import { compareStrings, sortStrings } from './order.js';
 import { LOCKFILE } from './lockfile.js';
 import { branchMessages } from '../messages.js';
@@ -206,7 +206,8 @@ export interface PredictInput {
   target: string;
   ours: SideReport;
   theirs: SideReport;
-  merged: Pick<Analysis, 'apps' | 'findings'>;
+  /** The merged tree's verdict; with its graphs, root causes count the migrations that depend on them. */
+  merged: Pick<Analysis, 'apps' | 'findings'> & { projects?: readonly ProjectGraph[] };
   conflicts: readonly FileConflict[];
 }
 
@@ -293,7 +294,9 @@ export function branchConflicts(input: PredictInput): BranchConflict[] {
       },
       cause: 'content-conflict',
       nodes: new Set(app === null ? [] : names.map((n) => `${app}.${n}`)),
-      dependents: new Set(),
+      // What imports a file with conflict markers cannot load either. A file git keeps whole (one
+      // side deleted it) still loads: only echoes count there.
+      dependents: new Set(app === null ? [] : content.flatMap((p) => childrenOf(merged.projects, app, moduleName(p), dir))),
       message: (n) => branchMessages.stops(target, app, content, deleted, n, files.some((c) => c.base === '')),
     });
   }
@@ -302,7 +305,10 @@ export function branchConflicts(input: PredictInput): BranchConflict[] {
   //    conflict itself).
   for (const f of fresh) {
     if (f.code !== 'parse-error' || (f.file && conflictPaths.has(f.file))) continue;
-    roots.push(rootOf(f, target, f.app === null ? [] : f.migrations.map((m) => `${f.app}.${m}`)));
+    const root = rootOf(f, target, f.app === null ? [] : f.migrations.map((m) => `${f.app}.${m}`));
+    const dir = f.file ? dirOfFile(f.file) : undefined;
+    if (f.app !== null) for (const m of f.migrations) for (const d of childrenOf(merged.projects, f.app, m, dir)) root.dependents.add(d);
+    roots.push(root);
   }
   const unusable = new Map<string, RootCause>();
   for (const r of roots) for (const n of r.nodes) unusable.set(n, r);
@@ -323,12 +329,19 @@ export function branchConflicts(input: PredictInput): BranchConflict[] {
     if (known) for (const m of from) known.dependents.add(m);
     else {
       const root = rootOf(f, target, []);
+      // The graph keeps one placeholder per missing migration, and reports its first referrer:
+      // the others are its children.
+      for (const d of referrersOf(merged.projects, f)) root.dependents.add(d);
       missing.set(key, root);
       roots.push(root);
     }
   }
-  // The first dependent of a missing migration is the finding itself, not one of its echoes.
-  for (const r of missing.values()) for (const m of r.finding.migrations) r.dependents.delete(`${r.finding.app}.${m}`);
+  // The first dependent of a missing migration is the finding itself, not one of its echoes; and
+  // a root cause's own files are not what depends on it.
+  for (const r of roots) {
+    for (const m of r.finding.migrations) r.dependents.delete(`${r.finding.app}.${m}`);
+    for (const n of r.nodes) r.dependents.delete(n);
+  }
 
   // 4. Anything else that stops Django's loader (a cycle, two folders with one label).
   for (const f of fresh) {
@@ -420,6 +433,30 @@ export function branchConflicts(input: PredictInput): BranchConflict[] {
       compareStrings(a.file ?? '', b.file ?? '') ||
       compareStrings(a.migrations.join(','), b.migrations.join(',')),
   );
+}
+
+/** The migrations (`app.name`) with a direct dependency on `app.name`, in the project where `app` lives in `dir`. */
+function childrenOf(projects: readonly ProjectGraph[] | undefined, app: string, name: string, dir?: string): string[] {
+  for (const p of projects ?? []) {
+    if (dir !== undefined && p.apps.get(app)?.dir !== dir) continue;
+    const node = p.graph.get(app, name);
+    if (node) return [...node.children].filter((c) => c.migration).map((c) => `${c.app}.${c.name}`);
+  }
+  return [];
+}
+
+/** Every migration that refers to the missing migration a `missing-dependency` finding names. */
+function referrersOf(projects: readonly ProjectGraph[] | undefined, f: Finding): string[] {
+  const dot = f.parent?.indexOf('.') ?? -1;
+  if (!f.parent || dot < 0) return [];
+  const [app, name] = [f.parent.slice(0, dot), f.parent.slice(dot + 1)];
+  for (const p of projects ?? []) {
+    const node = p.graph.get(app, name);
+    if (node && !node.migration && node.missing?.from.path === f.file) {
+      return [...node.children, ...node.parents].filter((c) => c.migration).map((c) => `${c.app}.${c.name}`);
+    }
+  }
+  return [];
 }
 
 /** A finding of the merged tree as a root cause: "after merging main: …", and what follows from it. */

@@ -256,6 +256,11 @@ export class Scanner {
       if ((theirsByDir.get(d)?.modules ?? []).some((m) => !names.has(m.name)) && before) shrunk.add(before.app);
     }
     for (const d of ourDirs) if (!mergedInfos.has(d) && (theirsInfos.get(d) ?? t.infos.get(d))) shrunk.add((theirsInfos.get(d) ?? t.infos.get(d))!.app);
+    // A file left with conflict markers cannot be imported: what refers to it is what it takes down.
+    for (const c of merged.conflicts) {
+      const info = c.kind === 'content' ? mergedInfos.get(dirOfPath(c.path)) : undefined;
+      if (info) shrunk.add(info.app);
+    }
     const scope = scopeApps({ changed: changedApps, referenced, shrunk }, [...mergedInfos.values()]);
     const pick = (infos: Map<string, DirInfo>) => [...infos.values()].filter((i) => scope.has(i.app) || ourDirs.has(i.dir.dir));
     const mergedAnalysis = withMarkers(await this.analyzeDirs(pick(mergedInfos), merged.files), merged.conflicts);
