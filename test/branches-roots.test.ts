@@ -248,3 +248,87 @@ lock('a branch that moves the lock alone, or only adds elsewhere: nothing to say
 });
 
 lock.run();
+
+const unreadable = suite('a branch git cannot read is skipped, and the scan goes on');
+unreadable.after(() => repos.forEach(removeDir));
+
+/**
+ * Upstream: main adds billing 0003_tax and edits 0002_invoice. Branches: `conflict` (another 0003
+ * on 0002), `hard-ok` (edits 0002_invoice elsewhere: git's merge-tree merges it cleanly),
+ * `hard-gone` (edits 0002_invoice; its blob will be missing), `new-gone` (a new shop migration
+ * whose blob will be missing), `clean` (a new shop migration).
+ */
+function upstreamRepo(): { dir: string; gone: Record<string, string> } {
+  const dir = baseRepo();
+  const invoice = mig('0002_invoice', [['billing', '0001_initial']]);
+  onBranch(dir, 'conflict', at('billing', '0003_refund', '0002_invoice'));
+  onBranch(dir, 'hard-ok', { 'billing/migrations/0002_invoice.py': `# reviewed\n${invoice}` });
+  onBranch(dir, 'hard-gone', { 'billing/migrations/0002_invoice.py': invoice.replace('# Generated', '# Gone, generated') });
+  onBranch(dir, 'new-gone', at('shop', '0002_gone', '0001_initial'));
+  onBranch(dir, 'clean', at('shop', '0002_cart', '0001_initial'));
+  onMain(dir, { ...at('billing', '0003_tax', '0002_invoice'), 'billing/migrations/0002_invoice.py': `${invoice}# end\n` });
+  const blob = (ref: string, path: string) => git(dir, ['rev-parse', `${ref}:${path}`]).trim();
+  return {
+    dir,
+    gone: {
+      'hard-gone': blob('hard-gone', 'billing/migrations/0002_invoice.py'),
+      'new-gone': blob('new-gone', 'shop/migrations/0002_gone.py'),
+    },
+  };
+}
+
+const expectGoesOn = (report: BranchesReport, prefix: string, gone: Record<string, string>) => {
+  const status = Object.fromEntries(report.branches.map((b) => [b.branch, b.skipped ? `skipped ${b.skipped}` : `${b.conflicts}`]));
+  assert.equal(Object.keys(status).sort(), ['clean', 'conflict', 'hard-gone', 'hard-ok', 'new-gone'].map((b) => `${prefix}${b}`));
+  assert.is(status[`${prefix}conflict`], '1');
+  assert.is(status[`${prefix}clean`], '0');
+  assert.is(status[`${prefix}hard-ok`], '0');
+  for (const b of ['hard-gone', 'new-gone']) {
+    assert.match(status[`${prefix}${b}`], `skipped: object ${gone[b].slice(0, 12)}`, b);
+    assert.match(status[`${prefix}${b}`], 'is missing from this clone', b);
+  }
+  assert.equal(report.findings.map((f) => [f.branch, f.cause]), [[`${prefix}conflict`, 'multiple-leaves']]);
+};
+
+unreadable('a partial clone whose promisor remote is gone: the unreadable branches get a note, the others their verdict', () => {
+  const { dir: upstream, gone } = upstreamRepo();
+  git(upstream, ['config', 'uploadpack.allowFilter', 'true']);
+  const root = tempDir('migcheck-partial-');
+  repos.push(root);
+  const clone = join(root, 'clone');
+  git(root, ['clone', '-q', '--filter=blob:none', '--no-checkout', `file://${upstream}`, clone]);
+  // Fetch what every branch but the two needs (checking a branch out fetches its blobs).
+  for (const b of ['main', 'conflict', 'hard-ok', 'clean']) git(clone, ['checkout', '-q', '--detach', `origin/${b}`]);
+  git(clone, ['checkout', '-q', 'main']);
+  // The promisor remote goes away: git can no longer fetch what the clone lacks.
+  renameSync(upstream, `${upstream}-moved`);
+  repos.push(`${upstream}-moved`);
+  for (const oid of Object.values(gone)) assert.throws(() => git(clone, ['cat-file', '-e', oid]), /could not fetch/);
+  const { code, report } = branchesJson(clone, ['--remote', '--exclude', 'main']);
+  // The exit code is the others' verdict: one conflict.
+  assert.is(code, 1);
+  expectGoesOn(report, 'origin/', gone);
+  const human = runCli(['branches', '--remote', '--exclude', 'main'], { cwd: clone });
+  assert.match(human.stdout, '⚠ origin/new-gone into origin/main\n  skipped: object ');
+  assert.match(human.stdout, 'fix: fetch the missing objects');
+  assert.match(human.stdout, '5 branches against origin/main: 1 conflict, 2 clean, 2 skipped');
+});
+
+unreadable('objects deleted from a full clone: the same note, and exit 0 when the rest is clean', () => {
+  const { dir, gone } = upstreamRepo();
+  for (const oid of Object.values(gone)) rmSync(join(dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2)));
+  const { code, report } = branchesJson(dir);
+  assert.is(code, 1);
+  expectGoesOn(report, '', gone);
+  // Without the conflicting branch, nothing is wrong: the skipped branches do not fail the run.
+  const rest = branchesJson(dir, ['--exclude', 'conflict']);
+  assert.is(rest.code, 0);
+  assert.equal(rest.report.findings, []);
+  assert.equal(rest.report.branches.filter((b) => b.skipped).map((b) => b.branch), ['hard-gone', 'new-gone']);
+  // check --against on such a branch cannot answer at all: a clear error, exit 2.
+  const against = runCli(['check', '--ref', 'new-gone', '--against', 'main'], { cwd: dir });
+  assert.is(against.code, 2);
+  assert.match(against.stderr, gone['new-gone'].slice(0, 12));
+});
+
+unreadable.run();
