@@ -321,7 +321,7 @@ export function branchConflicts(input: PredictInput): BranchConflict[] {
     const from = f.app !== null ? f.migrations.map((m) => `${f.app}.${m}`) : [];
     const echo = f.parent !== null ? unusable.get(f.parent) : undefined;
     if (echo) {
-      for (const m of from) echo.dependents.add(m);
+      for (const m of [...from, ...referrersOf(merged.projects, f)]) echo.dependents.add(m);
       continue;
     }
     const key = f.parent ?? `${f.app}.${f.migrations.join(',')}`;

@@ -176,6 +176,21 @@ export async function conflictsOf(result: MergeTreeResult, merged: FileMap, cont
 }
 
 /**
+ * One side deleted a file the other changed: git stops and leaves the changed file in the work
+ * tree for the user to decide. The prediction judges the tree with the deletion taken, the usual
+ * answer (the target squashed the migrations a branch reformatted), and reports the file git
+ * stops on as the root cause; kept, the stray file would make findings of its own (a folder the
+ * target moved away comes back with one file in it).
+ */
+export function takeDeletions(files: { set(path: string, oid: string): unknown } | Map<string, string>, conflicts: readonly FileConflict[]): void {
+  for (const c of conflicts) {
+    if (c.kind !== 'delete') continue;
+    if (files instanceof Map) files.delete(c.path);
+    else files.set(c.path, '');
+  }
+}
+
+/**
  * A file with conflict markers is a SyntaxError for Python whatever else is in it: make sure the
  * merged verdict says so for every such file.
  */
@@ -216,6 +231,7 @@ export async function predictMerge(analyzer: TreeAnalyzer, ours: OursState, targ
     commitFiles(result.tree, root),
   ]);
   const fileConflicts = await conflictsOf(result, mergedFiles, (oid) => analyzer.content(oid));
+  takeDeletions(mergedFiles, fileConflicts);
   const [theirsAnalysis, mergedRaw] = await Promise.all([analyzer.analyze(theirsFiles), analyzer.analyze(mergedFiles)]);
   const mergedAnalysis = withMarkers(mergedRaw, fileConflicts);
   const conflicts = branchConflicts({

@@ -14,7 +14,7 @@ import { digest, type FactCache, type ParseCache } from './cache.js';
 import type { Config } from './config.js';
 import { lsTreeWithFolders, type BlobReader, type TreeChange } from './git.js';
 import { dirsOf, relevantPath } from './listing.js';
-import { TreeAnalyzer, withMarkers } from './predict.js';
+import { takeDeletions, TreeAnalyzer, withMarkers } from './predict.js';
 
 /** Relevant changes only: files directly in migrations folders, and manage.py. */
 export function relevantChanges(changes: readonly TreeChange[]): TreeChange[] {
@@ -207,6 +207,7 @@ export class Scanner {
       const files = new OverlayMap(theirsFiles, changes);
       merged = { files, conflicts: await this.analyzer.resolveContent(files, conflicts, [ours.ref, 'merge base', theirs.ref]) };
     }
+    takeDeletions(merged.files, merged.conflicts);
     // Where the merge differs from the target: our changes, and whatever git moved (renames).
     const changedPaths = [...new Set([...ours.changes.map((c) => c.path), ...merged.files.changedPaths()])];
 
