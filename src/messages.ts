@@ -246,7 +246,7 @@ export const branchMessages = {
     `\`migcheck install\` sets up the merge driver, which resolves it during \`git merge\`${leaf ? ` (to ${leaf})` : ''}; ` +
     `without it, take either side of ${file}, then run \`migcheck lock\``,
   missingObject: (oid: string, path?: string) =>
-    `object ${oid.slice(0, 12)}${path ? ` (${path})` : ''} is missing from this clone, and git could not fetch it (a partial clone whose promisor remote is out of reach?)`,
+    `object ${oid.slice(0, 12)}${path ? ` (${path})` : ''} is missing from this repository, and git could not fetch it (a partial clone whose promisor remote is out of reach, or a damaged clone)`,
   /** A branch the scan could not read: a note instead of its verdict. */
   skipped: (why: string) => `skipped: ${why}`,
   skippedHint: () => 'fetch the missing objects (`git fetch`, with the promisor remote reachable) and scan again',

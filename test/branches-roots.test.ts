@@ -285,7 +285,7 @@ const expectGoesOn = (report: BranchesReport, prefix: string, gone: Record<strin
   assert.is(status[`${prefix}hard-ok`], '0');
   for (const b of ['hard-gone', 'new-gone']) {
     assert.match(status[`${prefix}${b}`], `skipped: object ${gone[b].slice(0, 12)}`, b);
-    assert.match(status[`${prefix}${b}`], 'is missing from this clone', b);
+    assert.match(status[`${prefix}${b}`], 'is missing from this repository', b);
   }
   assert.equal(report.findings.map((f) => [f.branch, f.cause]), [[`${prefix}conflict`, 'multiple-leaves']]);
 };

@@ -266,15 +266,16 @@ export function branchConflicts(input: PredictInput): BranchConflict[] {
       locks.set(dir, c.path);
       continue;
     }
-    // Other data files beside the migrations (SQL, fixtures) are no module Django imports.
-    if (!c.path.endsWith('.py')) continue;
+    // Other data files beside the migrations (SQL, fixtures) are no module Django imports, and
+    // manage.py only tells migcheck where a project is.
+    if (!c.path.endsWith('.py') || c.path === 'manage.py' || c.path.endsWith('/manage.py')) continue;
     if (!stopped.has(dir)) stopped.set(dir, []);
     stopped.get(dir)!.push(c);
   }
   const conflictPaths = new Set(input.conflicts.map((c) => c.path));
   for (const [dir, files] of stopped) {
     const app = appAt(dir)?.label ?? null;
-    const names = files.map((c) => moduleName(c.path)).filter((n) => n !== 'manage' && n !== '__init__');
+    const names = files.map((c) => moduleName(c.path)).filter((n) => n !== '__init__');
     const content = files.filter((c) => c.kind === 'content').map((c) => c.path);
     const deleted = files
       .filter((c) => c.kind === 'delete')
