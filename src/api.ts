@@ -16,7 +16,7 @@ import { blobSource, contentsByOid, listState, loadLayout, parseListing, sourceP
 import { reportKey, type CachedReport, type PreparedState } from './io/report-cache.js';
 // Predictions and the branch scan load only when asked for: a pre-commit hook never needs them.
 import type { Prediction } from './io/predict.js';
-import type { BranchStatus, ConflictGroup, ScanFinding } from './io/branches.js';
+import type { BranchStatus, ConflictGroup, ScanFinding, SkippedPair } from './io/branches.js';
 import { lockfilePaths, readListedLockfiles, readSnapshotLockfiles, withLockfiles } from './io/lockfile.js';
 import { withPinnedDjangoVersion } from './io/django-version.js';
 
@@ -305,6 +305,8 @@ export interface BranchesReport extends Report {
   groups: ConflictGroup[];
   /** With `pairs`: branch-against-branch conflicts, grouped by app and parent; else null. */
   pairs: ConflictGroup[] | null;
+  /** With `pairs`: pairs of branches whose merge git could not read (left out when there are none). */
+  skippedPairs?: SkippedPair[];
 }
 
 /** `migcheck branches`: every branch against the target(s), predicted without merging. */
@@ -336,5 +338,6 @@ export async function branches(options: BranchesOptions = {}): Promise<BranchesR
     branches: scan.branches,
     groups: scan.groups,
     pairs: scan.pairs,
+    ...(scan.skippedPairs.length ? { skippedPairs: scan.skippedPairs } : {}),
   };
 }

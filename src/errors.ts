@@ -24,3 +24,16 @@ export class GitError extends MigcheckError {
 }
 
 export class ConfigError extends MigcheckError {}
+
+/**
+ * An object git cannot read: a partial clone whose promisor remote is out of reach, or a damaged
+ * repository. A branch scan skips the branch that needs it and goes on.
+ */
+export class MissingObjectError extends MigcheckError {
+  constructor(
+    readonly oid: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -208,6 +208,9 @@ interface SideList {
 const sideText = (s: SideList) =>
   s.migrations.length ? `${s.ref} adds ${list(s.files)}` : `${s.ref} adds nothing to this app`;
 
+/** Up to three names, then how many more. */
+const few = (names: readonly string[]) => (names.length <= 3 ? list(names) : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`);
+
 export const branchMessages = {
   leaves: (target: string, app: string, leaves: readonly string[], parent: string | null, sides: readonly SideList[]) =>
     `merging ${target} gives app '${app}' ${leaves.length} leaf migrations: ${list(leaves)}` +
@@ -217,11 +220,52 @@ export const branchMessages = {
   leavesHint: (app: string, target: string) =>
     `merge ${target}, then run \`migcheck merge --app ${app}\` and commit the merge migration; or run \`migcheck rebase --app ${app}\` to renumber this branch's migrations on top of ${target}'s`,
   breaks: (target: string, what: string) => `after merging ${target}: ${what}`,
-  content: (target: string, file: string, added: boolean) =>
-    `merging ${target}: both sides ${added ? 'add' : 'change'} ${file} differently, so git will stop with a conflict in it` +
-    ' (and Django cannot import a file with conflict markers)',
+  /** What a root cause takes down with it, folded into its message. */
+  dependents: (n: number) => (n ? ` (and ${n} ${n === 1 ? 'migration that depends' : 'migrations that depend'} on it)` : ''),
+  leavesLockHint: (app: string, target: string, lockfile: string) =>
+    `run \`migcheck rebase --app ${app}\` to renumber this branch's migrations on top of ${target}'s (it rewrites ${lockfile} too); ` +
+    `or merge ${target} with migcheck's merge driver installed (\`migcheck install\`): it writes the merge migration and resolves ${lockfile}, ` +
+    'which both sides change and git would otherwise stop on',
+  /**
+   * Files git stops on in one app: `content` both sides changed differently, `deleted` one side
+   * deleted while the other changed.
+   */
+  stops: (
+    target: string,
+    app: string | null,
+    content: readonly string[],
+    deleted: ReadonlyArray<{ file: string; deleter: string; changer: string }>,
+    dependents: number,
+    added: boolean,
+  ) => {
+    const parts: string[] = [];
+    if (content.length === 1) parts.push(`both sides ${added ? 'add' : 'change'} ${content[0]} differently`);
+    else if (content.length > 1) parts.push(`both sides change ${content.length} files${app ? ` of app '${app}'` : ''} differently (${few(content)})`);
+    if (deleted.length === 1) parts.push(`${deleted[0].deleter} deletes ${deleted[0].file}, which ${deleted[0].changer} changes`);
+    else if (deleted.length > 1) {
+      parts.push(`${deleted[0].deleter} deletes ${deleted.length} files${app ? ` of app '${app}'` : ''} that ${deleted[0].changer} changes (${few(deleted.map((d) => d.file))})`);
+    }
+    const them = content.length + deleted.length === 1 ? 'it' : 'them';
+    const follow = dependents ? `${dependents} ${dependents === 1 ? 'migration that depends' : 'migrations that depend'} on ${them}` : '';
+    const after = content.length ? ` (and Django cannot import a file with conflict markers${follow ? `, nor the ${follow}` : ''})` : follow ? ` (and ${follow})` : '';
+    return `merging ${target}: ${parts.join('; ')}, so git will stop with a conflict in ${them}${after}`;
+  },
   contentHint: (file: string, target: string) =>
     `keep one version of ${file} (or rename this branch's migration and fix what depends on it) before merging ${target}`,
+  deleteHint: (d: { file: string; deleter: string; changer: string }, target: string) =>
+    `while merging ${target}, keep the deletion (\`git rm ${d.file}\`) when ${d.deleter} removed it on purpose (a squash replaced it), ` +
+    `and carry ${d.changer}'s change over if it still matters; or restore the file in ${d.deleter}`,
+  lockfile: (target: string, file: string) =>
+    `merging ${target}: both sides change ${file} (django-linear-migrations' lock, which Django never imports), so git will stop on it ` +
+    "unless migcheck's merge driver is installed",
+  lockfileHint: (file: string, leaf: string | null) =>
+    `\`migcheck install\` sets up the merge driver, which resolves it during \`git merge\`${leaf ? ` (to ${leaf})` : ''}; ` +
+    `without it, take either side of ${file}, then run \`migcheck lock\``,
+  missingObject: (oid: string, path?: string) =>
+    `object ${oid.slice(0, 12)}${path ? ` (${path})` : ''} is missing from this repository, and git could not fetch it (a partial clone whose promisor remote is out of reach, or a damaged clone)`,
+  /** A branch the scan could not read: a note instead of its verdict. */
+  skipped: (why: string) => `skipped: ${why}`,
+  skippedHint: () => 'fetch the missing objects (`git fetch`, with the promisor remote reachable) and scan again',
   unrelated: (target: string) => `no common history with ${target}: predicted as \`git merge --allow-unrelated-histories\``,
   noTargets: () =>
     'no target branch: this repository has no origin/HEAD, main or master, and the current branch has no upstream. Name one with --target',

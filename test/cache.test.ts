@@ -114,12 +114,13 @@ test('operations of cached parses are read when a finding needs them (clashing l
 test('predictions on a parse cache without operations read the blobs they need: same answers as cold', () => {
   const dir = repo();
   const add = "        migrations.AddField(model_name='invoice', name='total', field=models.IntegerField(default=0)),\n";
-  // main: one leaf on 0030; feature: another, adding the same column (a clash once merged).
-  removeFiles(dir, ['billing/migrations/0031_b.py']);
+  // main: one leaf on 0030; feature: another, adding the same column (a clash once merged). Both
+  // start from 0030 alone (a file one side deletes and the other changes would stop git instead).
+  removeFiles(dir, ['billing/migrations/0031_a.py', 'billing/migrations/0031_b.py']);
+  commitAll(dir, 'base');
   writeFiles(dir, { 'billing/migrations/0031_a.py': migrationSource({ name: '0031_a', deps: [['billing', '0030_step']], ops: add }) });
   commitAll(dir, 'main');
   git(dir, ['checkout', '-q', '-b', 'feature', 'HEAD~1']);
-  removeFiles(dir, ['billing/migrations/0031_a.py']);
   writeFiles(dir, { 'billing/migrations/0031_b.py': migrationSource({ name: '0031_b', deps: [['billing', '0030_step']], ops: add }) });
   commitAll(dir, 'feature');
   const answers = (env: NodeJS.ProcessEnv = {}) => {

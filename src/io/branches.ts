@@ -16,7 +16,7 @@
 import { globToRegExp } from '../core/glob.js';
 import { compareStrings, sortStrings } from '../core/order.js';
 import { OverlayMap, type BranchConflict, type FileConflict, type SideMigrations } from '../core/predict.js';
-import { UsageError } from '../errors.js';
+import { GitError, MissingObjectError, UsageError } from '../errors.js';
 import { branchMessages } from '../messages.js';
 import { cacheDir, FactCache, ParseCache } from './cache.js';
 import type { Config } from './config.js';
@@ -49,6 +49,15 @@ export interface BranchStatus {
   base: string | null;
   relation: Relation;
   conflicts: number;
+  /** Why the branch has no verdict: git could not read it (an object a partial clone lacks). */
+  skipped?: string;
+}
+
+/** Two branches (`--pairs`) whose merge could not be read. */
+export interface SkippedPair {
+  target: string;
+  branches: [string, string];
+  skipped: string;
 }
 
 export interface ScanFinding extends BranchConflict {
@@ -66,6 +75,8 @@ export interface ConflictGroup {
   parent: string | null;
   /** Each side's new migrations in the app: the target first, then branches by name. */
   members: SideMigrations[];
+  /** The app's max_migration.txt, which the branches change too (the fix then goes through rebase or the merge driver). */
+  lockfile?: string;
 }
 
 export interface BranchScan {
@@ -76,6 +87,7 @@ export interface BranchScan {
   /** With `pairs`: branch-against-branch conflicts (both merged into the target), grouped. */
   pairs: ConflictGroup[] | null;
   pairFindings: ScanFinding[];
+  skippedPairs: SkippedPair[];
 }
 
 /** The repository's main branch: origin/HEAD's target, else main, else master, else the upstream. */
@@ -108,6 +120,7 @@ export function groupConflicts(findings: readonly ScanFinding[], byTarget: boole
     const key = `${target}\0${f.app}\0${f.parent}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { target, app: f.app, parent: f.parent, members: [] }));
+    if (f.lockfile) g.lockfile = f.lockfile;
     for (const side of f.sides) {
       if (!side.migrations.length) continue;
       const existing = g.members.find((m) => m.ref === side.ref);
@@ -124,6 +137,38 @@ export function groupConflicts(findings: readonly ScanFinding[], byTarget: boole
   return [...groups.values()].sort(
     (a, b) => compareStrings(a.target ?? '', b.target ?? '') || compareStrings(a.app, b.app) || compareStrings(a.parent ?? '', b.parent ?? ''),
   );
+}
+
+/**
+ * Run one git process for all `items`; when git dies (on an object it cannot read), run each item
+ * alone, so that only the items git cannot do fail, each with its own error.
+ */
+async function batchOrEach<I, R>(items: readonly I[], run: (some: readonly I[]) => Promise<R[]>): Promise<Array<R | Error>> {
+  try {
+    return await run(items);
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e;
+    if (items.length === 1) return [e];
+  }
+  const out: Array<R | Error> = [];
+  for (const item of items) {
+    try {
+      out.push((await run([item]))[0]);
+    } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/** The note a skipped branch gets; errors other than git's and missing objects are bugs, and go up. */
+function skipReason(e: unknown): string {
+  if (e instanceof MissingObjectError) return branchMessages.skipped(e.message);
+  if (!(e instanceof GitError)) throw e;
+  const oid = /(?:could not fetch|missing|unable to read|bad object)\D{0,40}?\b([0-9a-f]{40}(?:[0-9a-f]{24})?)\b/i.exec(e.stderr)?.[1];
+  if (oid) return branchMessages.skipped(branchMessages.missingObject(oid));
+  return branchMessages.skipped(e.message.split('\n')[0]);
 }
 
 /** Scan every branch against the targets (and, with `pairs`, against each other). */
@@ -153,6 +198,7 @@ export async function scanBranches(options: ScanOptions): Promise<BranchScan> {
     const statuses: BranchStatus[] = [];
     const findings: ScanFinding[] = [];
     const pairFindings: ScanFinding[] = [];
+    const skippedPairs: SkippedPair[] = [];
     let done = 0;
     const total = branches.length * targets.length;
     for (const target of targets) {
@@ -174,39 +220,79 @@ export async function scanBranches(options: ScanOptions): Promise<BranchScan> {
         return index.get(key)!;
       };
       const slots = diverged.map((r) => ({ ours: want(r.base, r.ref.oid), theirs: want(r.base, target.commit) }));
-      const raw = await diffTrees(pairs, root);
-      const diffs = raw.map(relevantChanges);
+      // A branch git cannot read (an object a partial clone lacks) is skipped with a note; the
+      // scan goes on with the others.
+      const skipped = new Map<string, string>();
+      const raw = await batchOrEach(pairs, (some) => diffTrees(some, root));
+      const diffs = raw.map((d) => (d instanceof Error ? d : relevantChanges(d)));
       const tree = await treePromise;
       const changesOf = new Map<string, { ours: TreeChange[]; theirs: TreeChange[] }>();
-      diverged.forEach((r, i) => changesOf.set(r.ref.short, { ours: diffs[slots[i].ours], theirs: diffs[slots[i].theirs] }));
+      const rawOf = new Map<string, { ours: TreeChange[]; theirs: TreeChange[] }>();
+      diverged.forEach((r, i) => {
+        const [ours, theirs, oursRaw, theirsRaw] = [diffs[slots[i].ours], diffs[slots[i].theirs], raw[slots[i].ours], raw[slots[i].theirs]];
+        if (ours instanceof Error || theirs instanceof Error || oursRaw instanceof Error || theirsRaw instanceof Error) {
+          skipped.set(r.ref.short, skipReason(ours instanceof Error ? ours : (theirs as Error)));
+          return;
+        }
+        changesOf.set(r.ref.short, { ours, theirs });
+        rawOf.set(r.ref.short, { ours: oursRaw, theirs: theirsRaw });
+      });
       // Merges a merge of whole files cannot settle go to git (one merge-tree for all of them).
-      const hard = diverged.filter((r, i) => diffs[slots[i].ours].length > 0 && diffs[slots[i].theirs].length > 0 && needsGitMerge(raw[slots[i].ours], raw[slots[i].theirs]));
+      const hard = diverged.filter((r) => {
+        const c = changesOf.get(r.ref.short);
+        return c && c.ours.length > 0 && c.theirs.length > 0 && needsGitMerge(rawOf.get(r.ref.short)!.ours, rawOf.get(r.ref.short)!.theirs);
+      });
       const exact = new Map<string, { files: OverlayMap; conflicts: FileConflict[] }>();
       if (hard.length) {
-        const results = await mergeTrees(hard.map((r) => [r.ref.oid, target.commit] as const), root);
-        const mergedDiffs = await diffTrees(results.map((m) => [target.commit, m.tree] as const), root);
-        for (const [i, r] of hard.entries()) {
+        const results = await batchOrEach(hard.map((r) => [r.ref.oid, target.commit] as const), (some) => mergeTrees(some, root));
+        const merged = hard.flatMap((r, i) => {
+          const m = results[i];
+          if (m instanceof Error) {
+            skipped.set(r.ref.short, skipReason(m));
+            return [];
+          }
+          return [{ r, m }];
+        });
+        const mergedDiffs = await diffTrees(merged.map(({ m }) => [target.commit, m.tree] as const), root);
+        for (const [i, { r, m }] of merged.entries()) {
           const files = new OverlayMap(tree.files);
           for (const c of relevantChanges(mergedDiffs[i])) files.set(c.path, sideOid(c, 'new'));
-          exact.set(r.ref.short, { files, conflicts: await conflictsOf(results[i], files, (oid) => scanner.content(oid)) });
+          try {
+            exact.set(r.ref.short, { files, conflicts: await conflictsOf(m, files, (oid) => scanner.content(oid)) });
+          } catch (e) {
+            skipped.set(r.ref.short, skipReason(e));
+          }
         }
       }
 
       for (const r of rows) {
         let conflicts: BranchConflict[] = [];
         const changes = changesOf.get(r.ref.short);
-        if (changes) {
-          conflicts = await scanner.predict(tree, { ref: r.ref.short, changes: changes.ours }, { ref: target.name, changes: changes.theirs }, exact.get(r.ref.short));
+        if (changes && !skipped.has(r.ref.short)) {
+          try {
+            conflicts = await scanner.predict(tree, { ref: r.ref.short, changes: changes.ours }, { ref: target.name, changes: changes.theirs }, exact.get(r.ref.short));
+          } catch (e) {
+            skipped.set(r.ref.short, skipReason(e));
+          }
         }
         for (const c of conflicts) findings.push({ ...c, branch: r.ref.short });
-        statuses.push({ branch: r.ref.short, commit: r.ref.oid, target: target.name, base: r.base, relation: r.relation, conflicts: conflicts.length });
+        const note = skipped.get(r.ref.short);
+        statuses.push({
+          branch: r.ref.short,
+          commit: r.ref.oid,
+          target: target.name,
+          base: r.base,
+          relation: r.relation,
+          conflicts: conflicts.length,
+          ...(note ? { skipped: note } : {}),
+        });
         options.progress?.(++done, total);
       }
 
       if (options.pairs) {
         // Both branches merged into the target: conflicts between the two that neither has with
         // the target alone. Only branches that change migrations can conflict.
-        const active = rows.filter((r) => (changesOf.get(r.ref.short)?.ours.length ?? 0) > 0 || r.relation === 'ahead');
+        const active = rows.filter((r) => !skipped.has(r.ref.short) && ((changesOf.get(r.ref.short)?.ours.length ?? 0) > 0 || r.relation === 'ahead'));
         const oursChanges = new Map<string, TreeChange[]>();
         for (const r of active) {
           const c = changesOf.get(r.ref.short)?.ours;
@@ -229,7 +315,13 @@ export async function scanBranches(options: ScanOptions): Promise<BranchScan> {
             // pairs are checked when they share a migrations folder.
             if (![...dirsOfBranch.get(a)!].some((d) => dirsOfBranch.get(b)!.has(d))) continue;
             if (!onto.has(a)) onto.set(a, scanner.mergedWith(tree, oursChanges.get(a)!));
-            const found = await scanner.predict(tree, { ref: b, changes: oursChanges.get(b)! }, { ref: a, changes: oursChanges.get(a)!, onto: onto.get(a)! });
+            let found: BranchConflict[];
+            try {
+              found = await scanner.predict(tree, { ref: b, changes: oursChanges.get(b)! }, { ref: a, changes: oursChanges.get(a)!, onto: onto.get(a)! });
+            } catch (e) {
+              skippedPairs.push({ target: target.name, branches: [a, b], skipped: skipReason(e) });
+              continue;
+            }
             // Leave out apps where either branch already conflicts with the target: that branch has
             // to be reworked first, and the pair is reported again if it still conflicts then.
             for (const c of found) {
@@ -248,6 +340,7 @@ export async function scanBranches(options: ScanOptions): Promise<BranchScan> {
       groups: groupConflicts(findings, true),
       pairs: options.pairs ? groupConflicts(pairFindings, false) : null,
       pairFindings,
+      skippedPairs,
     };
   } finally {
     reader.close();

@@ -316,25 +316,29 @@ export class BlobReader {
   private partialHeader: Buffer | null = null;
   /** The blob being read: its size, and the pieces (with its trailing newline) so far. */
   private body: { size: number; parts: Buffer[]; got: number } | null = null;
-  private failure: Error | null = null;
 
   constructor(private readonly cwd: string) {}
 
   /** Start git now rather than on the first read (it then opens the packs while the caller works). */
   start(): void {
-    if (this.child || this.failure) return;
+    if (this.child) return;
     const child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     const err: Buffer[] = [];
+    // Events of a process this reader has already given up on are ignored: a later read runs in a
+    // new one.
+    const current = () => this.child === child;
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdout.on('data', (b: Buffer) => {
+      if (!current()) return;
       try {
         this.consume(b);
       } catch (e) {
         this.fail(e instanceof Error ? e : new Error(String(e)));
       }
     });
-    child.on('error', (e) => this.fail(new GitError(['cat-file', '--batch'], e.message, null)));
+    child.on('error', (e) => current() && this.fail(new GitError(['cat-file', '--batch'], e.message, null)));
     child.on('close', (code) => {
+      if (!current()) return;
       if (this.head < this.oids.length) this.fail(new GitError(['cat-file', '--batch'], Buffer.concat(err).toString('utf8'), code));
       this.child = null;
     });
@@ -342,12 +346,20 @@ export class BlobReader {
     this.child = child;
   }
 
+  /**
+   * Fail every read still waiting, and let the process go: git dies on an object it cannot get
+   * (a partial clone whose promisor remote is out of reach), and the reads after it start anew.
+   */
   private fail(e: Error) {
-    this.failure ??= e;
     const batches = new Set(this.batches.slice(this.head));
     this.oids = [];
     this.batches = [];
     this.head = 0;
+    this.partialHeader = null;
+    this.body = null;
+    const child = this.child;
+    this.child = null;
+    child?.stdin.end();
     for (const b of batches) b.reject(e);
   }
 
@@ -426,7 +438,6 @@ export class BlobReader {
   async readEach(oids: Iterable<string>, use: (oid: string, blob: Buffer) => void): Promise<void> {
     const unique = [...new Set(oids)];
     if (unique.length === 0) return;
-    if (this.failure) throw this.failure;
     if (!this.child) this.start();
     await new Promise<void>((resolve, reject) => {
       const batch: BlobBatch = { use, left: unique.length, resolve, reject };

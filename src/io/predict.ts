@@ -11,7 +11,8 @@ import type { MigrationsDir } from '../core/layout.js';
 import { EMPTY_LAYOUT, type Layout } from '../core/project-layout.js';
 import { addedPaths, branchConflicts, type BranchConflict, type FileConflict, type FileMap } from '../core/predict.js';
 import type { ParsedMigration } from '../core/types.js';
-import { mergeTextMessages } from '../messages.js';
+import { MissingObjectError } from '../errors.js';
+import { branchMessages, mergeTextMessages } from '../messages.js';
 import type { ParseCache } from './cache.js';
 import { analyzeOptions, type Config } from './config.js';
 import { blobId, commitOfState, mergeBase, mergeFileText, mergeTrees, type BlobReader, type MergeTreeResult } from './git.js';
@@ -75,8 +76,11 @@ export class TreeAnalyzer {
     }
     const byPath = new Map<string, ParsedMigration>();
     for (const p of paths) {
-      const result = this.parsed.get(files.get(p)!);
-      if (result) byPath.set(p, result);
+      const oid = files.get(p)!;
+      const result = this.parsed.get(oid);
+      // git answered without it: not a file with no migration in it, but one nobody can read here.
+      if (!result) throw new MissingObjectError(oid, branchMessages.missingObject(oid, p));
+      byPath.set(p, result);
     }
     return byPath;
   }
@@ -97,7 +101,7 @@ export class TreeAnalyzer {
     const known = this.known.get(oid);
     if (known) return known;
     const blob = (await this.reader.read([oid])).get(oid);
-    if (!blob) throw new Error(`blob ${oid} is missing from the repository`);
+    if (!blob) throw new MissingObjectError(oid, branchMessages.missingObject(oid));
     return blob;
   }
 
@@ -176,6 +180,21 @@ export async function conflictsOf(result: MergeTreeResult, merged: FileMap, cont
 }
 
 /**
+ * One side deleted a file the other changed: git stops and leaves the changed file in the work
+ * tree for the user to decide. The prediction judges the tree with the deletion taken, the usual
+ * answer (the target squashed the migrations a branch reformatted), and reports the file git
+ * stops on as the root cause; kept, the stray file would make findings of its own (a folder the
+ * target moved away comes back with one file in it).
+ */
+export function takeDeletions(files: { set(path: string, oid: string): unknown } | Map<string, string>, conflicts: readonly FileConflict[]): void {
+  for (const c of conflicts) {
+    if (c.kind !== 'delete') continue;
+    if (files instanceof Map) files.delete(c.path);
+    else files.set(c.path, '');
+  }
+}
+
+/**
  * A file with conflict markers is a SyntaxError for Python whatever else is in it: make sure the
  * merged verdict says so for every such file.
  */
@@ -216,6 +235,7 @@ export async function predictMerge(analyzer: TreeAnalyzer, ours: OursState, targ
     commitFiles(result.tree, root),
   ]);
   const fileConflicts = await conflictsOf(result, mergedFiles, (oid) => analyzer.content(oid));
+  takeDeletions(mergedFiles, fileConflicts);
   const [theirsAnalysis, mergedRaw] = await Promise.all([analyzer.analyze(theirsFiles), analyzer.analyze(mergedFiles)]);
   const mergedAnalysis = withMarkers(mergedRaw, fileConflicts);
   const conflicts = branchConflicts({

@@ -15,7 +15,7 @@ import type { Config } from './config.js';
 import { lsTreeWithFolders, type BlobReader, type TreeChange } from './git.js';
 import { layoutEntries, readLayout } from './layout-files.js';
 import { dirsOf, relevantPath } from './listing.js';
-import { TreeAnalyzer, withMarkers } from './predict.js';
+import { takeDeletions, TreeAnalyzer, withMarkers } from './predict.js';
 
 /** Relevant changes only: files directly in migrations folders, and manage.py. */
 export function relevantChanges(changes: readonly TreeChange[]): TreeChange[] {
@@ -212,6 +212,7 @@ export class Scanner {
       const files = new OverlayMap(theirsFiles, changes);
       merged = { files, conflicts: await this.analyzer.resolveContent(files, conflicts, [ours.ref, 'merge base', theirs.ref]) };
     }
+    takeDeletions(merged.files, merged.conflicts);
     // Where the merge differs from the target: our changes, and whatever git moved (renames).
     const changedPaths = [...new Set([...ours.changes.map((c) => c.path), ...merged.files.changedPaths()])];
 
@@ -261,6 +262,11 @@ export class Scanner {
       if ((theirsByDir.get(d)?.modules ?? []).some((m) => !names.has(m.name)) && before) shrunk.add(before.app);
     }
     for (const d of ourDirs) if (!mergedInfos.has(d) && (theirsInfos.get(d) ?? t.infos.get(d))) shrunk.add((theirsInfos.get(d) ?? t.infos.get(d))!.app);
+    // A file left with conflict markers cannot be imported: what refers to it is what it takes down.
+    for (const c of merged.conflicts) {
+      const info = c.kind === 'content' ? mergedInfos.get(dirOfPath(c.path)) : undefined;
+      if (info) shrunk.add(info.app);
+    }
     const scope = scopeApps({ changed: changedApps, referenced, shrunk }, [...mergedInfos.values()]);
     const pick = (infos: Map<string, DirInfo>) => [...infos.values()].filter((i) => scope.has(i.app) || ourDirs.has(i.dir.dir));
     const mergedAnalysis = withMarkers(await this.analyzeDirs(pick(mergedInfos), merged.files), merged.conflicts);
