@@ -1,0 +1,375 @@
+/**
+ * The pending plan against the tables the database really has: walking the plan in order, what
+ * each operation will find (the table it creates already there, the column it alters missing),
+ * whether `migrate` stops there, and whether `migrate --fake` is safe because the database already
+ * looks as the step would leave it. RunSQL and RunPython are opaque: said so, never guessed. Pure.
+ */
+import { appliedKey, type Graph, type GraphNode } from './graph.js';
+import { nestedOperations } from './ops.js';
+import { migratePlan } from './plan.js';
+import {
+  columnType,
+  createModelFields,
+  defaultTableName,
+  expectedColumns,
+  fieldColumn,
+  fieldDef,
+  fieldNullable,
+  isManyToMany,
+  literal,
+  manyToManyTable,
+  sameType,
+  type DbSchema,
+  type ExpectedColumn,
+  type FieldDef,
+  type ModelState,
+  type SchemaEngine,
+} from './schema.js';
+import type { OperationRef } from './types.js';
+
+/**
+ * What an operation finds. `new`: nothing in its way, it will run. `exists`: what it makes is
+ * already there, as the code would make it. `gone`: what it removes is already gone. `differs`:
+ * already there, but not as the code would make it. `missing`: what it changes is not there.
+ * `opaque`: RunSQL/RunPython. `state`: no change to tables migcheck can see.
+ */
+export type OpStatus = 'new' | 'exists' | 'gone' | 'differs' | 'missing' | 'opaque' | 'state';
+
+export interface SimColumn {
+  name: string;
+  type: string | null;
+  nullable: boolean;
+}
+
+export interface OpCheck {
+  label: string;
+  line: number;
+  /** `table billings`, `column healthcare_device.notes`, `index x`. */
+  target: string;
+  status: OpStatus;
+  /** The error `migrate` stops with at this operation. */
+  fails: string | null;
+  /** What differs between the database and the code, one phrase each. */
+  differences: string[];
+  /** A consequence that is not a failure (SQLite rebuilding a table over an existing column). */
+  note: string | null;
+  /** The schema facts behind the verdict: what the database has for the target. */
+  database: { table: string; columns: SimColumn[] } | { table: string; column: SimColumn } | null;
+  /** What the code would make. */
+  expected: { columns: ExpectedColumn[] } | { column: ExpectedColumn } | null;
+}
+
+/**
+ * `runs`: nothing in the way. `fake`: the database already looks as the step leaves it, so
+ * `migrate --fake` is safe. `differs`: in the way, and not as the code would make it: reconcile
+ * first, do not fake. `partial`: some of it is done, some not. `opaque`: the tables are there, but
+ * the step also runs code migcheck cannot judge.
+ */
+export type StepVerdict = 'runs' | 'fake' | 'differs' | 'partial' | 'opaque';
+
+export interface StepCheck {
+  app: string;
+  name: string;
+  verdict: StepVerdict;
+  /** The first error `migrate` stops with in this step. */
+  fails: string | null;
+  ops: OpCheck[];
+}
+
+type Sim = Map<string, { name: string; columns: Map<string, SimColumn> ; indexes: Set<string> }>;
+
+function simOf(schema: DbSchema): Sim {
+  const sim: Sim = new Map();
+  for (const t of schema.tables) {
+    // The first table of a name on the search path is the one an unqualified name finds.
+    if (sim.has(t.name)) continue;
+    sim.set(t.name, { name: t.name, columns: new Map(t.columns.map((c) => [c.name, { ...c }])), indexes: new Set(t.indexes.map((i) => i.name)) });
+  }
+  return sim;
+}
+
+const q = (s: string) => `"${s}"`;
+function errors(engine: SchemaEngine) {
+  const pg = engine === 'postgresql';
+  return {
+    tableExists: (t: string) => (pg ? `relation ${q(t)} already exists` : `table ${q(t)} already exists`),
+    noTable: (t: string) => (pg ? `relation ${q(t)} does not exist` : `no such table: ${t}`),
+    dropNoTable: (t: string) => (pg ? `table ${q(t)} does not exist` : `no such table: ${t}`),
+    columnExists: (t: string, c: string) => (pg ? `column ${q(c)} of relation ${q(t)} already exists` : null),
+    noColumn: (t: string, c: string) => (pg ? `column ${q(c)} of relation ${q(t)} does not exist` : `no such column: ${c}`),
+    renameNoColumn: (t: string, c: string) => (pg ? `column ${q(c)} does not exist` : `no such column: "${c}"`),
+    renameTableExists: (t: string) => (pg ? `relation ${q(t)} already exists` : `there is already another table or index with this name: ${t}`),
+    indexExists: (i: string) => (pg ? `relation ${q(i)} already exists` : `index ${i} already exists`),
+    noIndex: (i: string) => (pg ? `index ${q(i)} does not exist` : `no such index: ${i}`),
+  };
+}
+
+/** Column by column: missing, not in the code, another type, another nullability. */
+export function compareColumns(engine: SchemaEngine, expected: readonly ExpectedColumn[], actual: readonly SimColumn[]): string[] {
+  const out: string[] = [];
+  const have = new Map(actual.map((c) => [c.name, c]));
+  const missing = expected.filter((c) => !have.has(c.name)).map((c) => c.name);
+  if (missing.length) out.push(`${missing.length === 1 ? 'column' : 'columns'} ${missing.join(', ')} missing`);
+  const wanted = new Set(expected.map((c) => c.name));
+  const extra = actual.filter((c) => !wanted.has(c.name)).map((c) => c.name);
+  if (extra.length) out.push(`${extra.length === 1 ? 'column' : 'columns'} ${extra.join(', ')} not in the code`);
+  for (const e of expected) {
+    const a = have.get(e.name);
+    if (a) out.push(...compareColumn(engine, e, a));
+  }
+  return out;
+}
+
+function compareColumn(engine: SchemaEngine, e: ExpectedColumn, a: SimColumn): string[] {
+  const out: string[] = [];
+  if (e.type !== null && a.type !== null && !sameType(engine, e.type, a.type)) out.push(`${e.name} has another type (${a.type} in the database, ${e.type} in the code)`);
+  if (e.nullable !== a.nullable) out.push(`${e.name} is ${a.nullable ? 'NULL' : 'NOT NULL'} in the database, ${e.nullable ? 'NULL' : 'NOT NULL'} in the code`);
+  return out;
+}
+
+const modelKey = (app: string, name: string | undefined) => `${app}.${(name ?? '?').toLowerCase()}`;
+
+/** Django's project state, one operation at a time. */
+export function applyToState(models: Map<string, ModelState>, app: string, op: OperationRef): void {
+  const a = op.args;
+  const model = models.get(modelKey(app, a.model_name ?? a.name));
+  switch (op.kind) {
+    case 'CreateModel':
+      models.set(modelKey(app, a.name), { app, name: a.name ?? '?', table: a.db_table ?? defaultTableName(app, a.name ?? '?'), fields: createModelFields(op) });
+      break;
+    case 'DeleteModel':
+      models.delete(modelKey(app, a.name));
+      break;
+    case 'RenameModel': {
+      const old = models.get(modelKey(app, a.old_name));
+      if (!old || !a.new_name) break;
+      models.delete(modelKey(app, a.old_name));
+      const table = old.table === defaultTableName(app, old.name) ? defaultTableName(app, a.new_name) : old.table;
+      models.set(modelKey(app, a.new_name), { ...old, name: a.new_name, table });
+      break;
+    }
+    case 'AlterModelTable':
+      if (model) model.table = a.table ?? defaultTableName(app, model.name);
+      break;
+    case 'AddField':
+      if (model && a.name) model.fields = [...model.fields, fieldDef(a.name, op.source.field ?? '')];
+      break;
+    case 'RemoveField':
+      if (model) model.fields = model.fields.filter((f) => f.name.toLowerCase() !== (a.name ?? '').toLowerCase());
+      break;
+    case 'AlterField':
+      if (model && a.name) model.fields = model.fields.map((f) => (f.name.toLowerCase() === a.name.toLowerCase() ? fieldDef(f.name, op.source.field ?? '') : f));
+      break;
+    case 'RenameField':
+      if (model && a.new_name) model.fields = model.fields.map((f) => (f.name.toLowerCase() === (a.old_name ?? '').toLowerCase() ? { ...f, name: a.new_name } : f));
+      break;
+    case 'SeparateDatabaseAndState':
+    case 'RunSQL':
+      for (const inner of nestedOperations(op.source.state_operations)) applyToState(models, app, inner);
+      break;
+  }
+}
+
+const cloneModels = (models: ReadonlyMap<string, ModelState>) => new Map([...models].map(([k, m]) => [k, { ...m, fields: [...m.fields] }]));
+
+function check(label: string, line: number, target: string, status: OpStatus, more: Partial<OpCheck> = {}): OpCheck {
+  return { label, line, target, status, fails: null, differences: [], note: null, database: null, expected: null, ...more };
+}
+
+/** One operation against the simulated database: what it finds, then what it leaves. */
+function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim, app: string, op: OperationRef, line: number): OpCheck[] {
+  const err = errors(engine);
+  const a = op.args;
+  const model = models.get(modelKey(app, a.model_name ?? a.name));
+  const label = `${op.kind} ${a.model_name ? `${a.model_name}.${a.name}` : (a.name ?? a.old_name ?? '')}`.trim();
+  const createTable = (table: string, columns: ExpectedColumn[], what: string): OpCheck => {
+    const found = sim.get(table);
+    const expected = { columns };
+    sim.set(table, { name: table, columns: new Map(columns.map((c) => [c.name, { ...c }])), indexes: found?.indexes ?? new Set() });
+    if (!found) return check(what, line, `table ${table}`, 'new', { expected });
+    const actual = [...found.columns.values()];
+    const differences = compareColumns(engine, columns, actual);
+    return check(what, line, `table ${table}`, differences.length ? 'differs' : 'exists', { fails: err.tableExists(table), differences, database: { table, columns: actual }, expected });
+  };
+  const fieldTarget = (m: ModelState, f: FieldDef) => `column ${m.table}.${fieldColumn(f)}`;
+
+  switch (op.kind) {
+    case 'CreateModel': {
+      const next = cloneModels(models);
+      applyToState(next, app, op);
+      const created = next.get(modelKey(app, a.name))!;
+      const out = [createTable(created.table, expectedColumns(engine, created, next), label)];
+      for (const f of created.fields.filter(isManyToMany)) {
+        const m2m = manyToManyTable(engine, created, f, next);
+        if (m2m) out.push(createTable(m2m.table, m2m.columns, `${label} (${f.name})`));
+      }
+      return out;
+    }
+    case 'AddField': {
+      if (!model || !a.name) return [check(label, line, `model ${modelKey(app, a.model_name)}`, 'state')];
+      const f = fieldDef(a.name, op.source.field ?? '');
+      if (isManyToMany(f)) {
+        const m2m = manyToManyTable(engine, model, f, models);
+        return m2m ? [createTable(m2m.table, m2m.columns, label)] : [check(label, line, `model ${modelKey(app, a.model_name)}`, 'state')];
+      }
+      const column = fieldColumn(f)!;
+      const expected = { name: column, type: columnType(engine, f, models, app, model.name), nullable: fieldNullable(f) };
+      const table = sim.get(model.table);
+      if (!table) return [check(label, line, fieldTarget(model, f), 'missing', { fails: err.noTable(model.table), expected: { column: expected } })];
+      const found = table.columns.get(column);
+      table.columns.set(column, { ...expected });
+      if (!found) return [check(label, line, fieldTarget(model, f), 'new', { expected: { column: expected } })];
+      const differences = compareColumn(engine, expected, found);
+      const fails = err.columnExists(model.table, column);
+      // Django 3.2 adds a column on SQLite by rebuilding the table, which copies the default in.
+      const note = fails ? null : `SQLite: Django rebuilds ${model.table} and fills ${column} with the field's default: the values it holds now are lost`;
+      return [check(label, line, fieldTarget(model, f), differences.length ? 'differs' : 'exists', { fails, differences, note, database: { table: model.table, column: found }, expected: { column: expected } })];
+    }
+    case 'RemoveField':
+    case 'AlterField': {
+      const f = model?.fields.find((x) => x.name.toLowerCase() === (a.name ?? '').toLowerCase());
+      if (!model || !f || isManyToMany(f)) return [check(label, line, `model ${modelKey(app, a.model_name)}`, 'state')];
+      const column = fieldColumn(f)!;
+      const table = sim.get(model.table);
+      if (!table) return [check(label, line, fieldTarget(model, f), 'missing', { fails: err.noTable(model.table) })];
+      const found = table.columns.get(column);
+      if (op.kind === 'RemoveField') {
+        table.columns.delete(column);
+        if (!found) return [check(label, line, fieldTarget(model, f), 'gone', { fails: engine === 'postgresql' ? err.noColumn(model.table, column) : null })];
+        return [check(label, line, fieldTarget(model, f), 'new', { database: { table: model.table, column: found } })];
+      }
+      const after = fieldDef(f.name, op.source.field ?? '');
+      const newColumn = fieldColumn(after) ?? column;
+      const expected = { name: newColumn, type: columnType(engine, after, models, app, model.name), nullable: fieldNullable(after) };
+      const before = { name: column, type: columnType(engine, f, models, app, model.name), nullable: fieldNullable(f) };
+      if (!found) return [check(label, line, fieldTarget(model, f), 'missing', { fails: err.noColumn(model.table, column), expected: { column: expected } })];
+      table.columns.delete(column);
+      table.columns.set(newColumn, { ...expected });
+      const database = { table: model.table, column: found };
+      // An AlterField that changes nothing migcheck can see (choices, a default, help_text).
+      if (newColumn === column && before.type === expected.type && before.nullable === expected.nullable) return [check(label, line, fieldTarget(model, f), 'state', { database })];
+      const differences = newColumn === column ? compareColumn(engine, expected, found) : [`column ${newColumn} missing`];
+      return [check(label, line, fieldTarget(model, f), differences.length ? 'new' : 'exists', { database, expected: { column: expected } })];
+    }
+    case 'RenameField': {
+      const f = model?.fields.find((x) => x.name.toLowerCase() === (a.old_name ?? '').toLowerCase());
+      if (!model || !f || !a.new_name || isManyToMany(f) || literal(f.kwargs.db_column)) return [check(`RenameField ${a.model_name}.${a.old_name}`, line, `model ${modelKey(app, a.model_name)}`, 'state')];
+      const from = fieldColumn(f)!;
+      const to = fieldColumn({ ...f, name: a.new_name })!;
+      const what = `RenameField ${a.model_name}.${a.old_name} to ${a.new_name}`;
+      const table = sim.get(model.table);
+      if (!table) return [check(what, line, `column ${model.table}.${from}`, 'missing', { fails: err.noTable(model.table) })];
+      const old = table.columns.get(from);
+      const taken = table.columns.get(to);
+      if (old) {
+        table.columns.delete(from);
+        table.columns.set(to, { ...old, name: to });
+      }
+      if (old && !taken) return [check(what, line, `column ${model.table}.${from}`, 'new')];
+      if (!old && taken) return [check(what, line, `column ${model.table}.${from}`, 'gone', { fails: err.renameNoColumn(model.table, from), database: { table: model.table, column: taken } })];
+      if (!old) return [check(what, line, `column ${model.table}.${from}`, 'missing', { fails: err.renameNoColumn(model.table, from) })];
+      return [check(what, line, `column ${model.table}.${from}`, 'differs', { fails: err.columnExists(model.table, to) ?? `duplicate column name: ${to}`, differences: [`both ${from} and ${to} exist`] })];
+    }
+    case 'DeleteModel': {
+      if (!model) return [check(label, line, `model ${modelKey(app, a.name)}`, 'state')];
+      const found = sim.get(model.table);
+      sim.delete(model.table);
+      if (!found) return [check(label, line, `table ${model.table}`, 'gone', { fails: err.dropNoTable(model.table) })];
+      return [check(label, line, `table ${model.table}`, 'new', { database: { table: model.table, columns: [...found.columns.values()] } })];
+    }
+    case 'RenameModel':
+    case 'AlterModelTable': {
+      const old = models.get(modelKey(app, a.old_name ?? a.name));
+      if (!old) return [check(label, line, `model ${modelKey(app, a.old_name ?? a.name)}`, 'state')];
+      const next = cloneModels(models);
+      applyToState(next, app, op);
+      const renamed = next.get(modelKey(app, a.new_name ?? a.name));
+      const what = op.kind === 'RenameModel' ? `RenameModel ${a.old_name} to ${a.new_name}` : `AlterModelTable ${a.name} to ${a.table}`;
+      if (!renamed || renamed.table === old.table) return [check(what, line, `table ${old.table}`, 'state')];
+      const from = sim.get(old.table);
+      const to = sim.get(renamed.table);
+      if (from) {
+        sim.delete(old.table);
+        sim.set(renamed.table, { ...from, name: renamed.table });
+      }
+      if (from && !to) return [check(what, line, `table ${old.table}`, 'new')];
+      if (!from && to) return [check(what, line, `table ${old.table}`, 'gone', { fails: err.noTable(old.table), database: { table: renamed.table, columns: [...to.columns.values()] } })];
+      if (!from) return [check(what, line, `table ${old.table}`, 'missing', { fails: err.noTable(old.table) })];
+      return [check(what, line, `table ${old.table}`, 'differs', { fails: err.renameTableExists(renamed.table), differences: [`both ${old.table} and ${renamed.table} exist`] })];
+    }
+    case 'AddIndex':
+    case 'RemoveIndex': {
+      const name = op.kind === 'AddIndex' ? /\bname\s*=\s*['"]([^'"]+)['"]/.exec(op.source.index ?? '')?.[1] : a.name;
+      const table = model ? sim.get(model.table) : undefined;
+      if (!model || !name || !table) return [check(label, line, `index ${name ?? '?'}`, 'state')];
+      const what = `${op.kind} ${a.model_name}.${name}`;
+      const has = [...sim.values()].some((t) => t.indexes.has(name));
+      if (op.kind === 'AddIndex') {
+        table.indexes.add(name);
+        return [check(what, line, `index ${name}`, has ? 'exists' : 'new', { fails: has ? err.indexExists(name) : null })];
+      }
+      table.indexes.delete(name);
+      return [check(what, line, `index ${name}`, has ? 'new' : 'gone', { fails: has ? null : err.noIndex(name) })];
+    }
+    case 'RunSQL':
+    case 'RunPython':
+      return [check(op.kind, line, op.kind, 'opaque')];
+    case 'SeparateDatabaseAndState': {
+      // The database operations run against the state as it is; the state operations then win.
+      const scratch = cloneModels(models);
+      const out: OpCheck[] = [];
+      for (const inner of nestedOperations(op.source.database_operations)) {
+        out.push(...checkOp(engine, scratch, sim, app, inner, line));
+        applyToState(scratch, app, inner);
+      }
+      return out;
+    }
+    default:
+      return [check(label, line, label, 'state')];
+  }
+}
+
+function verdictOf(ops: readonly OpCheck[]): StepVerdict {
+  const seen = ops.filter((o) => o.status !== 'state');
+  if (seen.some((o) => o.status === 'differs' || o.status === 'missing')) return 'differs';
+  const done = seen.filter((o) => o.status === 'exists' || o.status === 'gone');
+  const todo = seen.filter((o) => o.status === 'new');
+  const opaque = seen.some((o) => o.status === 'opaque');
+  if (done.length && todo.length) return 'partial';
+  if (done.length) return opaque ? 'opaque' : 'fake';
+  return 'runs';
+}
+
+export interface SchemaCheckInput {
+  graph: Graph;
+  /** What Django counts as applied (`effectiveApplied`). */
+  applied: ReadonlySet<string>;
+  plan: readonly GraphNode[];
+  schema: DbSchema;
+}
+
+/**
+ * Each pending step against the database, in plan order: the state is every applied migration of
+ * the code, then each earlier step; the database is what was read, then what each earlier step
+ * would leave (as the code means it, so one failure does not hide the next).
+ */
+export function checkPlanAgainstSchema(input: SchemaCheckInput): StepCheck[] {
+  const { graph, schema } = input;
+  const models = new Map<string, ModelState>();
+  const pending = new Set(input.plan.map((n) => appliedKey(n.app, n.name)));
+  for (const node of migratePlan(graph, new Set())) {
+    if (pending.has(appliedKey(node.app, node.name)) || !input.applied.has(appliedKey(node.app, node.name))) continue;
+    for (const op of node.migration!.parsed.operations) applyToState(models, node.app, op);
+  }
+  const sim = simOf(schema);
+  const out: StepCheck[] = [];
+  for (const node of input.plan) {
+    const ops: OpCheck[] = [];
+    for (const op of node.migration!.parsed.operations) {
+      ops.push(...checkOp(schema.engine, models, sim, node.app, op, op.line));
+      applyToState(models, node.app, op);
+    }
+    out.push({ app: node.app, name: node.name, verdict: verdictOf(ops), fails: ops.find((o) => o.fails)?.fails ?? null, ops });
+  }
+  return out;
+}
