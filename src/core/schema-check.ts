@@ -41,6 +41,21 @@ export interface SimColumn {
   nullable: boolean;
 }
 
+/** Between what the database has and what the code would make. */
+export interface Differences {
+  /** Columns the code has and the database does not. */
+  missing: string[];
+  /** Columns the database has and the code does not. */
+  extra: string[];
+  types: Array<{ column: string; database: string; code: string }>;
+  nullable: Array<{ column: string; database: boolean; code: boolean }>;
+  /** A rename whose old and new names both exist. */
+  both: string[];
+}
+
+const noDifferences = (): Differences => ({ missing: [], extra: [], types: [], nullable: [], both: [] });
+const isEmpty = (d: Differences) => !d.missing.length && !d.extra.length && !d.types.length && !d.nullable.length && !d.both.length;
+
 export interface OpCheck {
   label: string;
   line: number;
@@ -49,8 +64,8 @@ export interface OpCheck {
   status: OpStatus;
   /** The error `migrate` stops with at this operation. */
   fails: string | null;
-  /** What differs between the database and the code, one phrase each. */
-  differences: string[];
+  /** What differs between the database and the code; null when nothing does. */
+  differences: Differences | null;
   /** A consequence that is not a failure (SQLite rebuilding a table over an existing column). */
   note: string | null;
   /** The schema facts behind the verdict: what the database has for the target. */
@@ -105,26 +120,23 @@ function errors(engine: SchemaEngine) {
 }
 
 /** Column by column: missing, not in the code, another type, another nullability. */
-export function compareColumns(engine: SchemaEngine, expected: readonly ExpectedColumn[], actual: readonly SimColumn[]): string[] {
-  const out: string[] = [];
+export function compareColumns(engine: SchemaEngine, expected: readonly ExpectedColumn[], actual: readonly SimColumn[]): Differences | null {
+  const d = noDifferences();
   const have = new Map(actual.map((c) => [c.name, c]));
-  const missing = expected.filter((c) => !have.has(c.name)).map((c) => c.name);
-  if (missing.length) out.push(`${missing.length === 1 ? 'column' : 'columns'} ${missing.join(', ')} missing`);
   const wanted = new Set(expected.map((c) => c.name));
-  const extra = actual.filter((c) => !wanted.has(c.name)).map((c) => c.name);
-  if (extra.length) out.push(`${extra.length === 1 ? 'column' : 'columns'} ${extra.join(', ')} not in the code`);
+  d.missing = expected.filter((c) => !have.has(c.name)).map((c) => c.name);
+  d.extra = actual.filter((c) => !wanted.has(c.name)).map((c) => c.name);
   for (const e of expected) {
     const a = have.get(e.name);
-    if (a) out.push(...compareColumn(engine, e, a));
+    if (a) compareColumn(engine, e, a, d);
   }
-  return out;
+  return isEmpty(d) ? null : d;
 }
 
-function compareColumn(engine: SchemaEngine, e: ExpectedColumn, a: SimColumn): string[] {
-  const out: string[] = [];
-  if (e.type !== null && a.type !== null && !sameType(engine, e.type, a.type)) out.push(`${e.name} has another type (${a.type} in the database, ${e.type} in the code)`);
-  if (e.nullable !== a.nullable) out.push(`${e.name} is ${a.nullable ? 'NULL' : 'NOT NULL'} in the database, ${e.nullable ? 'NULL' : 'NOT NULL'} in the code`);
-  return out;
+function compareColumn(engine: SchemaEngine, e: ExpectedColumn, a: SimColumn, d: Differences = noDifferences()): Differences | null {
+  if (e.type !== null && a.type !== null && !sameType(engine, e.type, a.type)) d.types.push({ column: e.name, database: a.type, code: e.type });
+  if (e.nullable !== a.nullable) d.nullable.push({ column: e.name, database: a.nullable, code: e.nullable });
+  return isEmpty(d) ? null : d;
 }
 
 const modelKey = (app: string, name: string | undefined) => `${app}.${(name ?? '?').toLowerCase()}`;
@@ -173,7 +185,7 @@ export function applyToState(models: Map<string, ModelState>, app: string, op: O
 const cloneModels = (models: ReadonlyMap<string, ModelState>) => new Map([...models].map(([k, m]) => [k, { ...m, fields: [...m.fields] }]));
 
 function check(label: string, line: number, target: string, status: OpStatus, more: Partial<OpCheck> = {}): OpCheck {
-  return { label, line, target, status, fails: null, differences: [], note: null, database: null, expected: null, ...more };
+  return { label, line, target, status, fails: null, differences: null, note: null, database: null, expected: null, ...more };
 }
 
 /** One operation against the simulated database: what it finds, then what it leaves. */
@@ -189,7 +201,7 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
     if (!found) return check(what, line, `table ${table}`, 'new', { expected });
     const actual = [...found.columns.values()];
     const differences = compareColumns(engine, columns, actual);
-    return check(what, line, `table ${table}`, differences.length ? 'differs' : 'exists', { fails: err.tableExists(table), differences, database: { table, columns: actual }, expected });
+    return check(what, line, `table ${table}`, differences ? 'differs' : 'exists', { fails: err.tableExists(table), differences, database: { table, columns: actual }, expected });
   };
   const fieldTarget = (m: ModelState, f: FieldDef) => `column ${m.table}.${fieldColumn(f)}`;
 
@@ -223,7 +235,7 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       const fails = err.columnExists(model.table, column);
       // Django 3.2 adds a column on SQLite by rebuilding the table, which copies the default in.
       const note = fails ? null : `SQLite: Django rebuilds ${model.table} and fills ${column} with the field's default: the values it holds now are lost`;
-      return [check(label, line, fieldTarget(model, f), differences.length ? 'differs' : 'exists', { fails, differences, note, database: { table: model.table, column: found }, expected: { column: expected } })];
+      return [check(label, line, fieldTarget(model, f), differences ? 'differs' : 'exists', { fails, differences, note, database: { table: model.table, column: found }, expected: { column: expected } })];
     }
     case 'RemoveField':
     case 'AlterField': {
@@ -248,8 +260,8 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       const database = { table: model.table, column: found };
       // An AlterField that changes nothing migcheck can see (choices, a default, help_text).
       if (newColumn === column && before.type === expected.type && before.nullable === expected.nullable) return [check(label, line, fieldTarget(model, f), 'state', { database })];
-      const differences = newColumn === column ? compareColumn(engine, expected, found) : [`column ${newColumn} missing`];
-      return [check(label, line, fieldTarget(model, f), differences.length ? 'new' : 'exists', { database, expected: { column: expected } })];
+      const done = newColumn === column && compareColumn(engine, expected, found) === null;
+      return [check(label, line, fieldTarget(model, f), done ? 'exists' : 'new', { database, expected: { column: expected } })];
     }
     case 'RenameField': {
       const f = model?.fields.find((x) => x.name.toLowerCase() === (a.old_name ?? '').toLowerCase());
@@ -268,7 +280,7 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       if (old && !taken) return [check(what, line, `column ${model.table}.${from}`, 'new')];
       if (!old && taken) return [check(what, line, `column ${model.table}.${from}`, 'gone', { fails: err.renameNoColumn(model.table, from), database: { table: model.table, column: taken } })];
       if (!old) return [check(what, line, `column ${model.table}.${from}`, 'missing', { fails: err.renameNoColumn(model.table, from) })];
-      return [check(what, line, `column ${model.table}.${from}`, 'differs', { fails: err.columnExists(model.table, to) ?? `duplicate column name: ${to}`, differences: [`both ${from} and ${to} exist`] })];
+      return [check(what, line, `column ${model.table}.${from}`, 'differs', { fails: err.columnExists(model.table, to) ?? `duplicate column name: ${to}`, differences: { ...noDifferences(), both: [from, to] } })];
     }
     case 'DeleteModel': {
       if (!model) return [check(label, line, `model ${modelKey(app, a.name)}`, 'state')];
@@ -295,7 +307,7 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       if (from && !to) return [check(what, line, `table ${old.table}`, 'new')];
       if (!from && to) return [check(what, line, `table ${old.table}`, 'gone', { fails: err.noTable(old.table), database: { table: renamed.table, columns: [...to.columns.values()] } })];
       if (!from) return [check(what, line, `table ${old.table}`, 'missing', { fails: err.noTable(old.table) })];
-      return [check(what, line, `table ${old.table}`, 'differs', { fails: err.renameTableExists(renamed.table), differences: [`both ${old.table} and ${renamed.table} exist`] })];
+      return [check(what, line, `table ${old.table}`, 'differs', { fails: err.renameTableExists(renamed.table), differences: { ...noDifferences(), both: [old.table, renamed.table] } })];
     }
     case 'AddIndex':
     case 'RemoveIndex': {
