@@ -188,8 +188,14 @@ function check(label: string, line: number, target: string, status: OpStatus, mo
   return { label, line, target, status, fails: null, differences: null, note: null, database: null, expected: null, ...more };
 }
 
+/**
+ * Tables a step creates that the database already has: compared once the step is over, since its
+ * later AddFields (a foreign key Django adds after both models exist) belong to the same table.
+ */
+type Collided = Map<string, { check: OpCheck; found: SimColumn[] }>;
+
 /** One operation against the simulated database: what it finds, then what it leaves. */
-function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim, app: string, op: OperationRef, line: number): OpCheck[] {
+function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim, app: string, op: OperationRef, line: number, collided: Collided): OpCheck[] {
   const err = errors(engine);
   const a = op.args;
   const model = models.get(modelKey(app, a.model_name ?? a.name));
@@ -200,9 +206,12 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
     sim.set(table, { name: table, columns: new Map(columns.map((c) => [c.name, { ...c }])), indexes: found?.indexes ?? new Set() });
     if (!found) return check(what, line, `table ${table}`, 'new', { expected });
     const actual = [...found.columns.values()];
-    const differences = compareColumns(engine, columns, actual);
-    return check(what, line, `table ${table}`, differences ? 'differs' : 'exists', { fails: err.tableExists(table), differences, database: { table, columns: actual }, expected });
+    const result = check(what, line, `table ${table}`, 'exists', { fails: err.tableExists(table), database: { table, columns: actual }, expected });
+    collided.set(table, { check: result, found: actual });
+    return result;
   };
+  // A change to a table this step created over an existing one: judged with that table.
+  const folded = (table: string, target: string) => (collided.has(table) ? [check(label, line, target, 'state')] : null);
   const fieldTarget = (m: ModelState, f: FieldDef) => `column ${m.table}.${fieldColumn(f)}`;
 
   switch (op.kind) {
@@ -227,6 +236,10 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       const column = fieldColumn(f)!;
       const expected = { name: column, type: columnType(engine, f, models, app, model.name), nullable: fieldNullable(f) };
       const table = sim.get(model.table);
+      if (table && collided.has(model.table)) {
+        table.columns.set(column, { ...expected });
+        return folded(model.table, fieldTarget(model, f))!;
+      }
       if (!table) return [check(label, line, fieldTarget(model, f), 'missing', { fails: err.noTable(model.table), expected: { column: expected } })];
       const found = table.columns.get(column);
       table.columns.set(column, { ...expected });
@@ -247,6 +260,7 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       const found = table.columns.get(column);
       if (op.kind === 'RemoveField') {
         table.columns.delete(column);
+        if (collided.has(model.table)) return folded(model.table, fieldTarget(model, f))!;
         if (!found) return [check(label, line, fieldTarget(model, f), 'gone', { fails: engine === 'postgresql' ? err.noColumn(model.table, column) : null })];
         return [check(label, line, fieldTarget(model, f), 'new', { database: { table: model.table, column: found } })];
       }
@@ -254,6 +268,11 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       const newColumn = fieldColumn(after) ?? column;
       const expected = { name: newColumn, type: columnType(engine, after, models, app, model.name), nullable: fieldNullable(after) };
       const before = { name: column, type: columnType(engine, f, models, app, model.name), nullable: fieldNullable(f) };
+      if (collided.has(model.table)) {
+        table.columns.delete(column);
+        table.columns.set(newColumn, { ...expected });
+        return folded(model.table, fieldTarget(model, f))!;
+      }
       if (!found) return [check(label, line, fieldTarget(model, f), 'missing', { fails: err.noColumn(model.table, column), expected: { column: expected } })];
       table.columns.delete(column);
       table.columns.set(newColumn, { ...expected });
@@ -331,7 +350,7 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       const scratch = cloneModels(models);
       const out: OpCheck[] = [];
       for (const inner of nestedOperations(op.source.database_operations)) {
-        out.push(...checkOp(engine, scratch, sim, app, inner, line));
+        out.push(...checkOp(engine, scratch, sim, app, inner, line, collided));
         applyToState(scratch, app, inner);
       }
       return out;
@@ -377,9 +396,18 @@ export function checkPlanAgainstSchema(input: SchemaCheckInput): StepCheck[] {
   const out: StepCheck[] = [];
   for (const node of input.plan) {
     const ops: OpCheck[] = [];
+    const collided: Collided = new Map();
     for (const op of node.migration!.parsed.operations) {
-      ops.push(...checkOp(schema.engine, models, sim, node.app, op, op.line));
+      ops.push(...checkOp(schema.engine, models, sim, node.app, op, op.line, collided));
       applyToState(models, node.app, op);
+    }
+    for (const [table, { check: c, found }] of collided) {
+      const end = sim.get(table);
+      if (!end) continue;
+      const columns = [...end.columns.values()];
+      c.expected = { columns };
+      c.differences = compareColumns(schema.engine, columns, found);
+      if (c.differences) c.status = 'differs';
     }
     out.push({ app: node.app, name: node.name, verdict: verdictOf(ops), fails: ops.find((o) => o.fails)?.fails ?? null, ops });
   }
