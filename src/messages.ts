@@ -243,10 +243,15 @@ function opConflict(o: OpFacts): string {
   }
 }
 
-/** What a step finds, problems first, then same-as-code tables and columns grouped. */
-function found(ops: readonly OpFacts[], withOpaque: boolean): string[] {
+const differing = (ops: readonly OpFacts[]) => ops.filter((o) => o.status === 'differs').map((o) => o.target);
+
+/** What a step finds, problems first, then same-as-code tables and columns grouped; `brief` names what differs without the columns. */
+function found(ops: readonly OpFacts[], withOpaque: boolean, brief = false): string[] {
   const same = (kind: string) => ops.filter((o) => o.status === 'exists' && o.target.startsWith(`${kind} `)).map((o) => o.target.slice(kind.length + 1));
-  const out = ops.filter((o) => o.status === 'differs' || o.status === 'missing').map(opConflict);
+  const differ = differing(ops);
+  const out = brief
+    ? [...(differ.length ? [`${list(differ)} ${differ.length === 1 ? 'exists but differs' : 'exist but differ'} from the code`] : []), ...ops.filter((o) => o.status === 'missing').map(opConflict)]
+    : ops.filter((o) => o.status === 'differs' || o.status === 'missing').map(opConflict);
   const tables = same('table');
   const cols = same('column');
   if (tables.length) out.push(`${tables.length === 1 ? 'table' : 'tables'} ${list(tables)} ${tables.length === 1 ? 'exists' : 'exist'} with the same columns`);
@@ -264,14 +269,14 @@ export const schemaMessages = {
   conflicts: (ops: readonly OpFacts[]) => found(ops, true),
   /** The line under a plan step, or null when there is nothing to say. */
   stepVerdict: (app: string, name: string, c: StepFacts): string | null => {
-    const facts = found(c.ops, false).join('; ');
+    const facts = found(c.ops, false, true).join('; ');
     const opaque = c.ops.filter((o) => o.status === 'opaque').map((o) => `${o.label} (line ${o.line})`);
     const code = opaque.length ? `; it also runs ${list(opaque)}, which migcheck does not guess` : '';
     switch (c.verdict) {
       case 'fake':
         return `${facts} → \`python manage.py migrate ${app} ${name} --fake\` is safe`;
       case 'differs':
-        return `${facts} → do not fake it: make the database match the code first`;
+        return `${facts} → do not fake it: make the database match the code first (the differences are below)`;
       case 'partial':
         return `${facts}, but not the rest (${list(toDo(c.ops))}) → do not fake it: apply the rest by hand first`;
       case 'opaque':
@@ -285,11 +290,12 @@ export const schemaMessages = {
     if (c.verdict === 'opaque') {
       return [`check by hand whether the code in ${name} already ran on this database (${facts.join('; ')}); only then \`python manage.py migrate ${app} ${name} --fake\``];
     }
-    const problems = c.ops.filter((o) => o.status === 'differs' || o.status === 'missing').map(opConflict);
+    const problems = [...differing(c.ops), ...c.ops.filter((o) => o.status === 'missing').map((o) => `create ${o.target}`)];
     const rest = toDo(c.ops);
     return [
-      `do not fake ${name} yet: make the database match it by hand (${sqlmigrate(app, name)} prints the SQL the code expects): ` +
-        [...problems, ...(rest.length ? [`still to do: ${list(rest)}`] : [])].join('; '),
+      `do not fake ${name} yet: make ${list(problems)} match it by hand` +
+        (rest.length ? `, and apply what it still has to do (${list(rest)})` : '') +
+        `; ${sqlmigrate(app, name)} prints the SQL the code expects`,
       `once the tables match, record ${name} as applied with \`migrate --fake\`, and \`deploy-check\` again`,
     ];
   },
