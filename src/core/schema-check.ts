@@ -112,7 +112,7 @@ function errors(engine: SchemaEngine) {
     dropNoTable: (t: string) => (pg ? `table ${q(t)} does not exist` : `no such table: ${t}`),
     columnExists: (t: string, c: string) => (pg ? `column ${q(c)} of relation ${q(t)} already exists` : null),
     noColumn: (t: string, c: string) => (pg ? `column ${q(c)} of relation ${q(t)} does not exist` : `no such column: ${c}`),
-    renameNoColumn: (t: string, c: string) => (pg ? `column ${q(c)} does not exist` : `no such column: "${c}"`),
+    renameNoColumn: (_table: string, c: string) => (pg ? `column ${q(c)} does not exist` : `no such column: "${c}"`),
     renameTableExists: (t: string) => (pg ? `relation ${q(t)} already exists` : `there is already another table or index with this name: ${t}`),
     indexExists: (i: string) => (pg ? `relation ${q(i)} already exists` : `index ${i} already exists`),
     noIndex: (i: string) => (pg ? `index ${q(i)} does not exist` : `no such index: ${i}`),
