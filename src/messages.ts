@@ -244,13 +244,19 @@ function opConflict(o: OpFacts): string {
 }
 
 const differing = (ops: readonly OpFacts[]) => ops.filter((o) => o.status === 'differs').map((o) => o.target);
+/** `table a`, `table b` -> `tables a and b`; mixed kinds are listed as they are. */
+function targets(names: readonly string[]): string {
+  const kind = names[0]?.split(' ')[0];
+  if (names.length < 2 || !names.every((n) => n.startsWith(`${kind} `))) return list(names);
+  return `${kind}s ${list(names.map((n) => n.slice(kind.length + 1)))}`;
+}
 
 /** What a step finds, problems first, then same-as-code tables and columns grouped; `brief` names what differs without the columns. */
 function found(ops: readonly OpFacts[], withOpaque: boolean, brief = false): string[] {
   const same = (kind: string) => ops.filter((o) => o.status === 'exists' && o.target.startsWith(`${kind} `)).map((o) => o.target.slice(kind.length + 1));
   const differ = differing(ops);
   const out = brief
-    ? [...(differ.length ? [`${list(differ)} ${differ.length === 1 ? 'exists but differs' : 'exist but differ'} from the code`] : []), ...ops.filter((o) => o.status === 'missing').map(opConflict)]
+    ? [...(differ.length ? [`${targets(differ)} ${differ.length === 1 ? 'exists but differs' : 'exist but differ'} from the code`] : []), ...ops.filter((o) => o.status === 'missing').map(opConflict)]
     : ops.filter((o) => o.status === 'differs' || o.status === 'missing').map(opConflict);
   const tables = same('table');
   const cols = same('column');
@@ -293,7 +299,7 @@ export const schemaMessages = {
     const problems = [...differing(c.ops), ...c.ops.filter((o) => o.status === 'missing').map((o) => `create ${o.target}`)];
     const rest = toDo(c.ops);
     return [
-      `do not fake ${name} yet: make ${list(problems)} match it by hand` +
+      `do not fake ${name} yet: make ${targets(problems)} match it by hand` +
         (rest.length ? `, and apply what it still has to do (${list(rest)})` : '') +
         `; ${sqlmigrate(app, name)} prints the SQL the code expects`,
       `once the tables match, record ${name} as applied with \`migrate --fake\`, and \`deploy-check\` again`,

@@ -162,7 +162,7 @@ test('PostgreSQL, seed 000 as the demo has it: the two 0003s made different tabl
   assert.match(r.stdout, 'table billings exists but differs: columns total, currency, due_date and patient_id missing, columns amount, issued_at, paid and appointment_id not in the code');
   assert.match(r.stdout, 'table healthcare_payment exists but differs: columns reference and received_by_id missing, columns method and paid_at not in the code, amount has another type (numeric(10,2) in the database, numeric(12,2) in the code)');
   assert.match(r.stdout, `do not fake ${CODE}: make the database match it first`);
-  assert.match(r.stdout, 'make table billings and table healthcare_payment match it by hand, and apply what it still has to do (AddField appointment.billed, AddField patient.billing_address and AlterField userprofile.role)');
+  assert.match(r.stdout, 'make tables billings and healthcare_payment match it by hand, and apply what it still has to do (AddField appointment.billed, AddField patient.billing_address and AlterField userprofile.role)');
   assert.not.ok(r.stdout.includes(FAKE), show(r));
   const failed = manage(dir, ['migrate'], env);
   assert.match(failed.stderr, 'relation "billings" already exists');
