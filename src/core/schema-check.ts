@@ -16,6 +16,7 @@ import {
   fieldDef,
   fieldNullable,
   isManyToMany,
+  managedModel,
   literal,
   manyToManyTable,
   sameType,
@@ -147,7 +148,7 @@ export function applyToState(models: Map<string, ModelState>, app: string, op: O
   const model = models.get(modelKey(app, a.model_name ?? a.name));
   switch (op.kind) {
     case 'CreateModel':
-      models.set(modelKey(app, a.name), { app, name: a.name ?? '?', table: a.db_table ?? defaultTableName(app, a.name ?? '?'), fields: createModelFields(op) });
+      models.set(modelKey(app, a.name), { app, name: a.name ?? '?', table: a.db_table ?? defaultTableName(app, a.name ?? '?'), fields: createModelFields(op), managed: managedModel(op.source.options) });
       break;
     case 'DeleteModel':
       models.delete(modelKey(app, a.name));
@@ -214,11 +215,15 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
   const folded = (table: string, target: string) => (collided.has(table) ? [check(label, line, target, 'state')] : null);
   const fieldTarget = (m: ModelState, f: FieldDef) => `column ${m.table}.${fieldColumn(f)}`;
 
+  // Unmanaged and proxy models have no table: Django's schema editor skips them.
+  const target = models.get(modelKey(app, a.model_name ?? a.name ?? a.old_name));
+  if (target && !target.managed) return [check(label, line, `model ${modelKey(app, target.name)}`, 'state')];
   switch (op.kind) {
     case 'CreateModel': {
       const next = cloneModels(models);
       applyToState(next, app, op);
       const created = next.get(modelKey(app, a.name))!;
+      if (!created.managed) return [check(label, line, `model ${modelKey(app, a.name)}`, 'state')];
       const out = [createTable(created.table, expectedColumns(engine, created, next), label)];
       for (const f of created.fields.filter(isManyToMany)) {
         const m2m = manyToManyTable(engine, created, f, next);
@@ -277,8 +282,10 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
       table.columns.delete(column);
       table.columns.set(newColumn, { ...expected });
       const database = { table: model.table, column: found };
-      // An AlterField that changes nothing migcheck can see (choices, a default, help_text).
+      // An AlterField that changes nothing migcheck can see (choices, a default, help_text), or
+      // to or from a type it does not know: no evidence either way.
       if (newColumn === column && before.type === expected.type && before.nullable === expected.nullable) return [check(label, line, fieldTarget(model, f), 'state', { database })];
+      if (before.type === null || expected.type === null || found.type === null) return [check(label, line, fieldTarget(model, f), 'state', { database, expected: { column: expected } })];
       const done = newColumn === column && compareColumn(engine, expected, found) === null;
       return [check(label, line, fieldTarget(model, f), done ? 'exists' : 'new', { database, expected: { column: expected } })];
     }
@@ -394,11 +401,20 @@ export function checkPlanAgainstSchema(input: SchemaCheckInput): StepCheck[] {
   }
   const sim = simOf(schema);
   const out: StepCheck[] = [];
+  // After a pending RunSQL/RunPython, a table or column that is not there may be its doing.
+  let opaqueBefore = false;
   for (const node of input.plan) {
     const ops: OpCheck[] = [];
     const collided: Collided = new Map();
     for (const op of node.migration!.parsed.operations) {
-      ops.push(...checkOp(schema.engine, models, sim, node.app, op, op.line, collided));
+      for (const c of checkOp(schema.engine, models, sim, node.app, op, op.line, collided)) {
+        if (opaqueBefore && (c.status === 'missing' || c.status === 'gone')) {
+          // Not said to fail: the opaque step before it may make what it needs.
+          Object.assign(c, { status: 'state', fails: null });
+        }
+        if (c.status === 'opaque') opaqueBefore = true;
+        ops.push(c);
+      }
       applyToState(models, node.app, op);
     }
     for (const [table, { check: c, found }] of collided) {

@@ -53,6 +53,8 @@ export interface ModelState {
   name: string;
   table: string;
   fields: FieldDef[];
+  /** False for `managed: False` and proxy models: Django makes no table for them. */
+  managed: boolean;
 }
 
 /** Split text at top-level commas (outside brackets and strings). */
@@ -213,6 +215,12 @@ export function columnType(engine: SchemaEngine, f: FieldDef, models: ReadonlyMa
 export function sameType(engine: SchemaEngine, expected: string, actual: string): boolean {
   const norm = (t: string) => t.toLowerCase().replace(/\s*([(),])\s*/g, '$1').replace(/\s+/g, ' ').trim();
   return norm(expected) === norm(actual);
+}
+
+/** CreateModel's options: `'managed': False` or `'proxy': True` mean no table. */
+export function managedModel(options: string | undefined): boolean {
+  const src = options ?? '';
+  return !/['"]managed['"]\s*:\s*False\b/.test(src) && !/['"]proxy['"]\s*:\s*True\b/.test(src);
 }
 
 /** Django's default `db_table`. */
