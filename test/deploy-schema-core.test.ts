@@ -116,4 +116,22 @@ test('SeparateDatabaseAndState: its database operations are checked; RunSQL and 
   assert.is(step.verdict, 'runs');
 });
 
+test('no table for unmanaged and proxy models; after a pending RunSQL, a missing table is not said to fail', () => {
+  const base = migration('lib', '0001_initial', [], AUTHOR);
+  const views = migration('lib', '0002_views', ['0001_initial'], `        migrations.CreateModel(name='Report', fields=[('id', models.AutoField(primary_key=True))], options={'managed': False}),
+        migrations.CreateModel(name='Famous', fields=[], options={'proxy': True}, bases=('lib.author',)),
+        migrations.AddField(model_name='report', name='total', field=models.IntegerField(default=0)),`);
+  const [step] = check([base, views], ['0001_initial'], [table('lib_author', [['id', 'bigint'], ['name', 'character varying(50)']]), table('lib_report', [['id', 'integer']])]);
+  assert.equal([step.verdict, step.ops.map((o) => o.status)], ['runs', ['state', 'state', 'state']]);
+
+  const sql = migration('lib', '0002_sql', ['0001_initial'], "        migrations.RunSQL('CREATE TABLE lib_shelf (id integer)'),");
+  const shelf = migration('lib', '0003_shelf', ['0002_sql'], `        migrations.SeparateDatabaseAndState(state_operations=[migrations.CreateModel(name='Shelf', fields=[('id', models.AutoField(primary_key=True))])]),
+        migrations.AddField(model_name='shelf', name='label', field=models.CharField(max_length=5, default='')),`);
+  const walked = check([base, sql, shelf], ['0001_initial'], [table('lib_author', [['id', 'bigint'], ['name', 'character varying(50)']])]);
+  assert.equal(walked.map((s) => [s.name, s.verdict, s.fails]), [['0002_sql', 'runs', null], ['0003_shelf', 'runs', null]]);
+  // Without the RunSQL before it, the same AddField is said to fail.
+  const alone = check([base, migration('lib', '0002_sql', ['0001_initial'], ''), shelf], ['0001_initial', '0002_sql'], [table('lib_author', [['id', 'bigint'], ['name', 'character varying(50)']])]);
+  assert.equal(alone.map((s) => [s.name, s.verdict, s.fails]), [['0003_shelf', 'differs', 'relation "lib_shelf" does not exist']]);
+});
+
 test.run();
