@@ -20,7 +20,10 @@ import {
   literal,
   manyToManyTable,
   sameType,
+  type DbConstraint,
+  type DbIndex,
   type DbSchema,
+  type DbTable,
   type ExpectedColumn,
   type FieldDef,
   type ModelState,
@@ -70,7 +73,7 @@ export interface OpCheck {
   /** A consequence that is not a failure (SQLite rebuilding a table over an existing column). */
   note: string | null;
   /** The schema facts behind the verdict: what the database has for the target. */
-  database: { table: string; columns: SimColumn[] } | { table: string; column: SimColumn } | null;
+  database: { table: string; columns: SimColumn[]; indexes?: DbIndex[]; constraints?: DbConstraint[] } | { table: string; column: SimColumn } | null;
   /** What the code would make. */
   expected: { columns: ExpectedColumn[] } | { column: ExpectedColumn } | null;
 }
@@ -92,14 +95,15 @@ export interface StepCheck {
   ops: OpCheck[];
 }
 
-type Sim = Map<string, { name: string; columns: Map<string, SimColumn> ; indexes: Set<string> }>;
+/** Tables as the walk goes; `read` is the table as the database reported it, until a step replaces it. */
+type Sim = Map<string, { name: string; columns: Map<string, SimColumn>; indexes: Set<string>; read?: DbTable }>;
 
 function simOf(schema: DbSchema): Sim {
   const sim: Sim = new Map();
   for (const t of schema.tables) {
     // The first table of a name on the search path is the one an unqualified name finds.
     if (sim.has(t.name)) continue;
-    sim.set(t.name, { name: t.name, columns: new Map(t.columns.map((c) => [c.name, { ...c }])), indexes: new Set(t.indexes.map((i) => i.name)) });
+    sim.set(t.name, { name: t.name, columns: new Map(t.columns.map((c) => [c.name, { ...c }])), indexes: new Set(t.indexes.map((i) => i.name)), read: t });
   }
   return sim;
 }
@@ -207,7 +211,8 @@ function checkOp(engine: SchemaEngine, models: Map<string, ModelState>, sim: Sim
     sim.set(table, { name: table, columns: new Map(columns.map((c) => [c.name, { ...c }])), indexes: found?.indexes ?? new Set() });
     if (!found) return check(what, line, `table ${table}`, 'new', { expected });
     const actual = [...found.columns.values()];
-    const result = check(what, line, `table ${table}`, 'exists', { fails: err.tableExists(table), database: { table, columns: actual }, expected });
+    const facts = found.read ? { indexes: found.read.indexes, constraints: found.read.constraints ?? [] } : {};
+    const result = check(what, line, `table ${table}`, 'exists', { fails: err.tableExists(table), database: { table, columns: actual, ...facts }, expected });
     collided.set(table, { check: result, found: actual });
     return result;
   };

@@ -23,12 +23,21 @@ export interface DbIndex {
   primary: boolean;
 }
 
+export interface DbConstraint {
+  /** SQLite's unnamed foreign keys are named `<column>_fk_<table>_<column>`, as facts only. */
+  name: string;
+  kind: 'primary' | 'unique' | 'foreign' | 'check' | 'exclude' | 'trigger';
+  columns: string[];
+}
+
 export interface DbTable {
   name: string;
   /** PostgreSQL: the schema it lives in (the first on the search path that has it). */
   schema: string | null;
   columns: DbColumn[];
   indexes: DbIndex[];
+  /** Read as facts for the JSON report; the verdicts compare columns and index names only. */
+  constraints?: DbConstraint[];
 }
 
 /** What io/db.ts read from the database, in the same session as django_migrations. */

@@ -2,7 +2,7 @@
  * The tables a database has, read in the session that reads django_migrations: read-only catalog
  * queries, no DDL, nothing that needs more than CONNECT and SELECT.
  */
-import type { DbIndex, DbSchema, DbTable } from '../core/schema.js';
+import type { DbConstraint, DbIndex, DbSchema, DbTable } from '../core/schema.js';
 
 /**
  * PostgreSQL: every table, view and partitioned table in the search path's schemas, with its
@@ -18,7 +18,11 @@ export const POSTGRES_SCHEMA_QUERY = `SELECT n.nspname AS schema, c.relname AS n
   COALESCE((SELECT json_agg(json_build_object('name', i.relname, 'unique', x.indisunique, 'primary', x.indisprimary,
        'columns', (SELECT COALESCE(json_agg(a.attname ORDER BY k.ord), '[]') FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)
                    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum)) ORDER BY i.relname)
-     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), '[]') AS indexes
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = c.oid), '[]') AS indexes,
+  COALESCE((SELECT json_agg(json_build_object('name', o.conname, 'kind', o.contype,
+       'columns', (SELECT COALESCE(json_agg(a.attname ORDER BY k.ord), '[]') FROM unnest(o.conkey) WITH ORDINALITY AS k(attnum, ord)
+                   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum)) ORDER BY o.conname)
+     FROM pg_constraint o WHERE o.conrelid = c.oid), '[]') AS constraints
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY (current_schemas(false))
 ORDER BY rank, c.relname`;
@@ -29,11 +33,20 @@ interface PostgresRow {
   path: string[] | string;
   columns: Array<{ name: string; type: string; nullable: boolean }>;
   indexes: DbIndex[];
+  constraints: Array<{ name: string; kind: string; columns: string[] }>;
 }
+
+const CONSTRAINT_KINDS: Record<string, DbConstraint['kind']> = { p: 'primary', u: 'unique', f: 'foreign', c: 'check', x: 'exclude', t: 'trigger' };
 
 /** An empty result still says which schemas are on the path: the path comes with every row. */
 export function postgresSchema(rows: readonly PostgresRow[], path: readonly string[]): DbSchema {
-  const tables: DbTable[] = rows.map((r) => ({ name: r.name, schema: r.schema, columns: r.columns, indexes: r.indexes }));
+  const tables: DbTable[] = rows.map((r) => ({
+    name: r.name,
+    schema: r.schema,
+    columns: r.columns,
+    indexes: r.indexes,
+    constraints: r.constraints.map((c) => ({ name: c.name, kind: CONSTRAINT_KINDS[c.kind] ?? 'check', columns: c.columns })),
+  }));
   return { engine: 'postgresql', schemas: [...path], tables };
 }
 
@@ -51,7 +64,7 @@ export interface SqliteLike {
   exec(sql: string): Array<{ columns: string[]; values: unknown[][] }>;
 }
 
-/** SQLite: sqlite_master with `pragma_table_info` and `pragma_index_list`/`pragma_index_info`, two statements. */
+/** SQLite: sqlite_master with `pragma_table_info`, `pragma_index_list`/`pragma_index_info` and `pragma_foreign_key_list`. */
 export function sqliteSchema(db: SqliteLike): DbSchema {
   const tables = new Map<string, DbTable>();
   const [cols] = db.exec(
@@ -73,6 +86,16 @@ export function sqliteSchema(db: SqliteLike): DbSchema {
     let index = t.indexes.find((x) => x.name === String(name));
     if (!index) t.indexes.push((index = { name: String(name), columns: [], unique: Number(unique) === 1, primary: origin === 'pk' }));
     if (column !== null) index.columns.push(String(column));
+  }
+  for (const t of tables.values()) {
+    t.constraints = t.indexes.filter((i) => i.primary || i.unique).map((i) => ({ name: i.name, kind: i.primary ? 'primary' : 'unique', columns: [...i.columns] }));
+  }
+  const [fks] = db.exec(
+    `SELECT m.name, f."from", f."table", f."to" FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+     WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq`,
+  );
+  for (const [table, from, target, to] of fks?.values ?? []) {
+    tables.get(String(table))?.constraints?.push({ name: `${from}_fk_${target}_${to}`, kind: 'foreign', columns: [String(from)] });
   }
   return { engine: 'sqlite', schemas: [], tables: [...tables.values()] };
 }
