@@ -199,6 +199,170 @@ export const deployMessages = {
       : `give it ${missing}= (\`migrations.RunSQL.noop\` when there is nothing to undo)`,
 } as const;
 
+/** `deploy-check` against the database's tables (src/core/schema-check.ts). */
+interface DifferenceFacts {
+  missing: readonly string[];
+  extra: readonly string[];
+  types: ReadonlyArray<{ column: string; database: string; code: string }>;
+  nullable: ReadonlyArray<{ column: string; database: boolean; code: boolean }>;
+  both: readonly string[];
+}
+interface OpFacts {
+  label: string;
+  line: number;
+  target: string;
+  status: string;
+  differences: DifferenceFacts | null;
+  note: string | null;
+}
+interface StepFacts {
+  verdict: string;
+  fails: string | null;
+  ops: readonly OpFacts[];
+}
+interface DatabaseFacts {
+  verdict: string;
+  git: 'same' | 'differs' | null;
+  agrees: boolean | null;
+  conflicts: readonly string[];
+}
+const sqlmigrate = (app: string, name: string) => `\`python manage.py sqlmigrate ${app} ${name}\``;
+const columns = (names: readonly string[]) => `${names.length === 1 ? 'column' : 'columns'} ${list(names)}`;
+const nullText = (nullable: boolean) => (nullable ? 'NULL' : 'NOT NULL');
+
+/** `columns total and currency missing, amount has another type (numeric(10,2) here, numeric(12,2) in the code)`. */
+function differenceText(d: DifferenceFacts): string {
+  const out: string[] = [];
+  if (d.missing.length) out.push(`${columns(d.missing)} missing`);
+  if (d.extra.length) out.push(`${columns(d.extra)} not in the code`);
+  for (const t of d.types) out.push(`${t.column} has another type (${t.database} in the database, ${t.code} in the code)`);
+  for (const n of d.nullable) out.push(`${n.column} is ${nullText(n.database)} in the database, ${nullText(n.code)} in the code`);
+  if (d.both.length) out.push(`both ${list(d.both)} exist`);
+  return out.join(', ');
+}
+
+/** One operation that meets something in the database: what it finds. */
+function opConflict(o: OpFacts): string {
+  switch (o.status) {
+    case 'exists':
+      return o.target.startsWith('table ') ? `${o.target} exists with the same columns` : `${o.target} exists as the code makes it`;
+    case 'gone':
+      return `${o.target} is already gone`;
+    case 'differs':
+      return `${o.target} exists but differs: ${o.differences ? differenceText(o.differences) : 'not as the code makes it'}`;
+    case 'missing':
+      return `${o.label} needs ${o.target}, which does not exist`;
+    case 'opaque':
+      return `${o.label} (line ${o.line}) is opaque: migcheck does not guess what it does`;
+    default:
+      return o.target;
+  }
+}
+
+const differing = (ops: readonly OpFacts[]) => ops.filter((o) => o.status === 'differs').map((o) => o.target);
+/** `table a`, `table b` -> `tables a and b`; mixed kinds are listed as they are. */
+function targets(names: readonly string[]): string {
+  const kind = names[0]?.split(' ')[0];
+  if (names.length < 2 || !names.every((n) => n.startsWith(`${kind} `))) return list(names);
+  return `${kind}s ${list(names.map((n) => n.slice(kind.length + 1)))}`;
+}
+
+/** What a step finds, problems first, then same-as-code tables and columns grouped; `brief` names what differs without the columns. */
+function found(ops: readonly OpFacts[], withOpaque: boolean, brief = false): string[] {
+  const same = (kind: string) => ops.filter((o) => o.status === 'exists' && o.target.startsWith(`${kind} `)).map((o) => o.target.slice(kind.length + 1));
+  const differ = differing(ops);
+  const out = brief
+    ? [...(differ.length ? [`${targets(differ)} ${differ.length === 1 ? 'exists but differs' : 'exist but differ'} from the code`] : []), ...ops.filter((o) => o.status === 'missing').map(opConflict)]
+    : ops.filter((o) => o.status === 'differs' || o.status === 'missing').map(opConflict);
+  const tables = same('table');
+  const cols = same('column');
+  if (tables.length) out.push(`${tables.length === 1 ? 'table' : 'tables'} ${list(tables)} ${tables.length === 1 ? 'exists' : 'exist'} with the same columns`);
+  if (cols.length) out.push(`${columns(cols)} ${cols.length === 1 ? 'exists' : 'exist'} as the code makes ${cols.length === 1 ? 'it' : 'them'}`);
+  for (const o of ops) {
+    if (o.status === 'gone' || (o.status === 'exists' && !/^(table|column) /.test(o.target)) || (withOpaque && o.status === 'opaque')) out.push(opConflict(o));
+  }
+  return out;
+}
+
+const toDo = (ops: readonly OpFacts[]) => ops.filter((o) => o.status === 'new').map((o) => o.label);
+
+export const schemaMessages = {
+  /** The facts behind an applied-missing replacement's verdict. */
+  conflicts: (ops: readonly OpFacts[]) => found(ops, true),
+  /** The line under a plan step, or null when there is nothing to say. */
+  stepVerdict: (app: string, name: string, c: StepFacts): string | null => {
+    const facts = found(c.ops, false, true).join('; ');
+    const opaque = c.ops.filter((o) => o.status === 'opaque').map((o) => `${o.label} (line ${o.line})`);
+    const code = opaque.length ? `; it also runs ${list(opaque)}, which migcheck does not guess` : '';
+    switch (c.verdict) {
+      case 'fake':
+        return `${facts} → \`python manage.py migrate ${app} ${name} --fake\` is safe`;
+      case 'differs':
+        return `${facts} → do not fake it: make the database match the code first (the differences are below)`;
+      case 'partial':
+        return `${facts}, but not the rest (${list(toDo(c.ops))}) → do not fake it: apply the rest by hand first`;
+      case 'opaque':
+        return `${facts}${code} → fake it only once you know that code ran here`;
+      default:
+        return opaque.length ? `opaque: ${list(opaque)}: migcheck does not guess what ${opaque.length === 1 ? 'it does' : 'they do'}` : null;
+    }
+  },
+  stepsReconcile: (app: string, name: string, c: StepFacts): string[] => {
+    const facts = found(c.ops, true);
+    if (c.verdict === 'opaque') {
+      return [`check by hand whether the code in ${name} already ran on this database (${facts.join('; ')}); only then \`python manage.py migrate ${app} ${name} --fake\``];
+    }
+    const problems = [...differing(c.ops), ...c.ops.filter((o) => o.status === 'missing').map((o) => `create ${o.target}`)];
+    const rest = toDo(c.ops);
+    return [
+      `do not fake ${name} yet: make ${targets(problems)} match it by hand` +
+        (rest.length ? `, and apply what it still has to do (${list(rest)})` : '') +
+        `; ${sqlmigrate(app, name)} prints the SQL the code expects`,
+      `once the tables match, record ${name} as applied with \`migrate --fake\`, and \`deploy-check\` again`,
+    ];
+  },
+  missingReplacedByDatabase: (d: MissingFacts, db: DatabaseFacts) => {
+    const head = `the database applied ${d.app}.${d.missing}, which the code no longer has; the code will run ${d.sibling} in its place${onParent(d)}. `;
+    const fails = d.fails ? `: \`migrate\` will fail: ${d.fails}` : '';
+    const facts = db.conflicts.join('; ');
+    const body =
+      db.verdict === 'fake'
+        ? `The database already has what ${d.sibling} makes (${facts})${fails}.`
+        : db.verdict === 'runs'
+          ? `The database has none of what ${d.sibling} makes: \`migrate\` will run it, and ignore the old record.`
+          : db.verdict === 'opaque'
+            ? `The database already has its tables (${facts})${fails}.`
+            : `The database has some of what ${d.sibling} makes, but not as it makes it (${facts})${fails}.`;
+    const source = d.source
+      ? db.agrees === false
+        ? ` The copy of ${d.missing} in git history (${d.source.path} at ${d.source.commit.slice(0, 12)}) ${db.git === 'same' ? 'makes the same changes as' : 'makes other changes than'} ${d.sibling}, but the database's tables say otherwise: going by the database.`
+        : ''
+      : ` ${d.missing}.py is in no commit: judged by the database's tables.`;
+    return head + body + source;
+  },
+  missingReplacedByDatabaseHint: (d: MissingFacts, db: DatabaseFacts) =>
+    db.verdict === 'fake'
+      ? `record ${d.sibling} as applied without running it: \`python manage.py migrate ${d.app} ${d.sibling} --fake\``
+      : db.verdict === 'runs'
+        ? `to tidy up, delete the old record: DELETE FROM django_migrations WHERE app = ${sqlString(d.app)} AND name = ${sqlString(d.missing)};`
+        : db.verdict === 'opaque'
+          ? `check by hand whether the code in ${d.sibling} already ran here before faking it (steps below)`
+          : `do not fake ${d.sibling}: make the database match it first (steps below)`,
+  schemaConflict: (app: string, name: string, c: StepFacts) => {
+    const facts = found(c.ops, true).join('; ');
+    const note = c.ops.find((o) => o.note)?.note;
+    return c.fails ? `${app}.${name} will fail: ${c.fails}: ${facts}` : `${app}.${name} meets the database's tables: ${facts}${note ? `. ${note}` : ''}`;
+  },
+  schemaConflictHint: (app: string, name: string, c: StepFacts) =>
+    c.verdict === 'fake'
+      ? `the database already has what it makes: \`python manage.py migrate ${app} ${name} --fake\` is safe`
+      : c.verdict === 'opaque'
+        ? `check by hand whether its code already ran here; only then \`python manage.py migrate ${app} ${name} --fake\``
+        : `do not fake it: make the database match ${name} first (${sqlmigrate(app, name)} prints the SQL the code expects), then \`deploy-check\` again`,
+  databaseSummary: (tables: number, schemas: readonly string[]) =>
+    `${tables} table${tables === 1 ? '' : 's'}${schemas.length ? ` in ${list(schemas)}` : ''}`,
+} as const;
+
 /** `check --against` and `branches`: what merging would do, said before anyone merges. */
 interface SideList {
   ref: string;

@@ -15,7 +15,7 @@ import type { NodeKey } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { readApplied, type AppliedSource } from '../io/db.js';
 import { findInHistory } from '../io/history.js';
-import { deployMessages as say } from '../messages.js';
+import { deployMessages as say, schemaMessages } from '../messages.js';
 import { colorEnabled, paint, type Paint } from '../render/color.js';
 import { renderFinding, renderSummary } from '../render/human.js';
 import { renderJson } from '../render/json.js';
@@ -42,6 +42,8 @@ export interface DeployReport extends Report {
   plan: Array<PlanStep | RollbackStep>;
   applied: NodeKey[];
   diagnoses: Diagnosis[];
+  /** The database's tables, when they were read: how many, and from which schemas. */
+  schema: { engine: string; schemas: string[]; tables: number } | null;
 }
 
 /** With several Django projects in one repository, the one whose apps the database knows best. */
@@ -126,7 +128,7 @@ export async function deployCheckReport(options: DeployCheckOptions, io: Io): Pr
     const appDirs = new Map([...chosen.apps].map(([label, a]) => [label, a.dir] as const));
     const missing = appliedMissing(chosen.graph, recorded);
     const history = await lostSources(state, missing, appDirs);
-    result = deployCheck({ graph: chosen.graph, recorded, history, engine: source.engine, appDirs });
+    result = deployCheck({ graph: chosen.graph, recorded, history, engine: source.engine, appDirs, schema: source.schema });
     plan = result.plan;
     if (options.rollbackTo) {
       const r = rollback(chosen.graph, options.rollbackTo, effectiveApplied(chosen.graph, appliedSet(recorded)));
@@ -147,6 +149,7 @@ export async function deployCheckReport(options: DeployCheckOptions, io: Io): Pr
       plan,
       applied: [...source.applied],
       diagnoses: result.diagnoses,
+      schema: source.schema ? { engine: source.schema.engine, schemas: source.schema.schemas, tables: source.schema.tables.length } : null,
     },
     notes,
   };
@@ -186,7 +189,8 @@ function isRollback(step: PlanStep | RollbackStep): step is RollbackStep {
 export function renderDeployHuman(r: DeployReport, notes: string[], p: Paint, options: { quiet?: boolean; rollback?: boolean }): string {
   const blocks: string[] = [];
   if (!options.quiet) {
-    const head = [`database: ${r.database} (${r.applied.length} applied)`, `code: ${r.source}`, ...notes.map((n) => `note: ${n}`)];
+    const tables = r.schema ? `, ${schemaMessages.databaseSummary(r.schema.tables, r.schema.schemas)}` : '';
+    const head = [`database: ${r.database} (${r.applied.length} applied${tables})`, `code: ${r.source}`, ...notes.map((n) => `note: ${n}`)];
     blocks.push(head.join('\n'));
     const lines: string[] = [];
     if (options.rollback) {
@@ -204,6 +208,8 @@ export function renderDeployHuman(r: DeployReport, notes: string[], p: Paint, op
       r.plan.forEach((s, i) => {
         const fails = !isRollback(s) && s.fails ? `  ${p.red(`✖ will fail: ${s.fails}`)}` : '';
         lines.push(`  ${i + 1}. ${s.app}.${s.name}${fails}`);
+        const verdict = !isRollback(s) && s.schema ? schemaMessages.stepVerdict(s.app, s.name, s.schema) : null;
+        if (verdict) lines.push(`     ${p.dim('database:')} ${verdict}`);
       });
     }
     blocks.push(lines.join('\n'));

@@ -3,12 +3,16 @@
  * the rows of `django_migrations`, and the sources of applied migrations the code lost (read from
  * git history by the caller) -> the plan `migrate` would run, what will fail, and the fix.
  */
-import { deployMessages as say } from '../messages.js';
+import { deployMessages, schemaMessages } from '../messages.js';
+
+const say = { ...deployMessages, ...schemaMessages };
 import { diffEffects, effectsOf, firstCollision, learnTables, sameEffect, type Collision, type EffectDiff, type TableMap } from './effects.js';
 import { leadingNumber, sortFindings, type Finding } from './findings.js';
 import { appliedKey, compareNodes, type Graph, type GraphNode } from './graph.js';
 import { appliedSet, effectiveApplied, historyProblems, migratePlan } from './plan.js';
 import { compareKeys, compareStrings } from './order.js';
+import { checkPlanAgainstSchema, type StepCheck, type StepVerdict } from './schema-check.js';
+import type { DbSchema } from './schema.js';
 import type { NodeKey, ParsedMigration } from './types.js';
 
 export type Engine = 'postgresql' | 'sqlite' | null;
@@ -29,6 +33,8 @@ export interface DeployInput {
   engine: Engine;
   /** Where each app's migrations live in the code, for the path of a lost file. */
   appDirs: ReadonlyMap<string, string>;
+  /** The tables the database has, when it was read (not from an --applied file). */
+  schema?: DbSchema | null;
 }
 
 export interface PlanStep {
@@ -37,6 +43,21 @@ export interface PlanStep {
   file: string | null;
   /** The error `migrate` will stop with at this step, when migcheck can predict it. */
   fails: string | null;
+  /** The step against the database's tables, operation by operation (database input only). */
+  schema?: StepCheck;
+}
+
+/** What the database's tables say about an applied-missing migration's replacement. */
+export interface DatabaseVerdict {
+  verdict: StepVerdict;
+  /** What the applied file from git history says: the same changes, or different ones; null without the file. */
+  git: 'same' | 'differs' | null;
+  /** Whether git history and the database agree; null without the file. The database wins. */
+  agrees: boolean | null;
+  /** The first operation the database stops, or that differs: where to look. */
+  line: number | null;
+  /** The operations in the way, each with what differs: `table billings: columns total, currency missing`. */
+  conflicts: string[];
 }
 
 export interface Diagnosis {
@@ -58,6 +79,8 @@ export interface Diagnosis {
   same: boolean | null;
   /** What to run, in order. */
   steps: string[];
+  /** The database's tables against the replacement (database input only). */
+  database?: DatabaseVerdict;
 }
 
 export interface DeployResult {
@@ -112,7 +135,7 @@ function reconcileSteps(app: string, sibling: string, diff: EffectDiff): string[
   return steps;
 }
 
-function diagnose(input: DeployInput, key: NodeKey, pending: ReadonlySet<string>, applied: ReadonlySet<string>): Diagnosis {
+function diagnose(input: DeployInput, key: NodeKey, pending: ReadonlySet<string>, applied: ReadonlySet<string>, checks: ReadonlyMap<string, StepCheck>): Diagnosis {
   const { graph, engine } = input;
   const [app, name] = key;
   const lost = input.history.get(appliedKey(app, name)) ?? null;
@@ -165,7 +188,26 @@ function diagnose(input: DeployInput, key: NodeKey, pending: ReadonlySet<string>
   } else {
     d.steps = [say.stepRestoreOrRollBack(app, name, d.source, parents)];
   }
+  const check = pendingSibling ? checks.get(appliedKey(app, pendingSibling.name)) : undefined;
+  if (check) judgeByDatabase(d, check);
   return d;
+}
+
+/**
+ * The database's tables decide: they are what `migrate` meets, whatever the lost file says. The
+ * file's verdict is kept beside, and a disagreement is reported.
+ */
+function judgeByDatabase(d: Diagnosis, check: StepCheck): void {
+  const git = d.diff ? (d.same ? 'same' : 'differs') : null;
+  const agrees = git === null ? null : (git === 'same') === (check.verdict === 'fake');
+  const inWay = check.ops.filter((o) => o.status !== 'new' && o.status !== 'state');
+  const conflicts = say.conflicts(check.ops);
+  d.database = { verdict: check.verdict, git, agrees, line: inWay[0]?.line ?? null, conflicts };
+  d.fails = check.fails;
+  const sibling = d.sibling!;
+  if (check.verdict === 'fake') d.steps = [say.fakeCommand(d.app, sibling)];
+  else if (check.verdict === 'runs') d.steps = [say.stepForgetRow(d.app, d.missing)];
+  else d.steps = say.stepsReconcile(d.app, sibling, check);
 }
 
 function missingFinding(d: Diagnosis, graph: Graph, appDirs: ReadonlyMap<string, string>): Finding {
@@ -175,6 +217,15 @@ function missingFinding(d: Diagnosis, graph: Graph, appDirs: ReadonlyMap<string,
   const migrations = d.sibling ? [d.missing, d.sibling] : [d.missing];
   const parent = d.parents.length ? d.parents.join(', ') : null;
   const base = { code: 'applied-missing', app: d.app, migrations, parent, file, line: line || null };
+  if (d.siblingPending && d.database) {
+    return finding({
+      ...base,
+      line: d.database.line ?? base.line,
+      severity: d.database.verdict === 'runs' ? 'warning' : 'error',
+      message: say.missingReplacedByDatabase(d, d.database),
+      hint: say.missingReplacedByDatabaseHint(d, d.database),
+    });
+  }
   if (d.siblingPending) {
     return finding({ ...base, severity: 'error', message: say.missingReplaced(d), hint: say.missingReplacedHint(d) });
   }
@@ -182,6 +233,24 @@ function missingFinding(d: Diagnosis, graph: Graph, appDirs: ReadonlyMap<string,
     return finding({ ...base, severity: 'warning', message: say.missingSuperseded(d), hint: say.missingSupersededHint(d) });
   }
   return finding({ ...base, severity: 'error', message: say.missingAlone(d), hint: say.missingAloneHint(d) });
+}
+
+/** A pending step the database's tables stop (or that loses data), when no applied-missing explains it. */
+function schemaFinding(step: PlanStep, check: StepCheck): Finding | null {
+  const fails = check.fails;
+  const note = check.ops.find((o) => o.note)?.note ?? null;
+  if (!fails && !note && check.verdict !== 'differs') return null;
+  const first = check.ops.find((o) => o.fails || o.note || o.status === 'differs');
+  return finding({
+    code: 'schema-conflict',
+    severity: 'error',
+    app: step.app,
+    migrations: [step.name],
+    message: say.schemaConflict(step.app, step.name, check),
+    hint: say.schemaConflictHint(step.app, step.name, check),
+    file: step.file,
+    line: first?.line ?? null,
+  });
 }
 
 export function deployCheck(input: DeployInput): DeployResult {
@@ -208,11 +277,28 @@ export function deployCheck(input: DeployInput): DeployResult {
     );
   }
 
-  const diagnoses = appliedMissing(graph, input.recorded).map((key) => diagnose(input, key, pending, applied));
+  const checks = new Map<string, StepCheck>();
+  if (input.schema) {
+    for (const c of checkPlanAgainstSchema({ graph, applied, plan: planNodes, schema: input.schema })) checks.set(appliedKey(c.app, c.name), c);
+  }
+  const diagnoses = appliedMissing(graph, input.recorded).map((key) => diagnose(input, key, pending, applied, checks));
   for (const d of diagnoses) findings.push(missingFinding(d, graph, input.appDirs));
 
   const fails = new Map<string, string>();
   for (const d of diagnoses) if (d.fails && d.sibling && !fails.has(appliedKey(d.app, d.sibling))) fails.set(appliedKey(d.app, d.sibling), d.fails);
-  const plan = planNodes.map((n) => ({ app: n.app, name: n.name, file: n.migration?.path ?? null, fails: fails.get(appliedKey(n.app, n.name)) ?? null }));
+  const explained = new Set(diagnoses.filter((d) => d.siblingPending).map((d) => appliedKey(d.app, d.sibling!)));
+  const plan: PlanStep[] = planNodes.map((n) => {
+    const key = appliedKey(n.app, n.name);
+    const check = checks.get(key);
+    const step: PlanStep = { app: n.app, name: n.name, file: n.migration?.path ?? null, fails: check ? check.fails : (fails.get(key) ?? null) };
+    if (check) step.schema = check;
+    return step;
+  });
+  for (const step of plan) {
+    const key = appliedKey(step.app, step.name);
+    if (!step.schema || explained.has(key)) continue;
+    const f = schemaFinding(step, step.schema);
+    if (f) findings.push(f);
+  }
   return { plan, findings: sortFindings(findings), diagnoses };
 }

@@ -1,6 +1,7 @@
 /**
- * The migrations a database has applied: one read-only `SELECT app, name FROM django_migrations`
- * against PostgreSQL (pg) or SQLite (sql.js, WebAssembly: no native build), or a file. Passwords
+ * The migrations a database has applied (`SELECT app, name FROM django_migrations`) and the tables
+ * it has, read in one read-only round trip from PostgreSQL (pg) or SQLite (sql.js, WebAssembly: no
+ * native build), or the applied migrations from a file. Passwords
  * never leave this module: every message uses the redacted URL, and driver errors are scrubbed.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -9,9 +10,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AppliedFormatError, parseAppliedFile, type AppliedFormat } from '../core/applied.js';
 import { DatabaseUrlError, parseDatabaseUrl, redactSecrets, type DatabaseUrl } from '../core/dburl.js';
+import type { DbSchema } from '../core/schema.js';
 import { MigcheckError } from '../errors.js';
 import { deployMessages as say } from '../messages.js';
 import type { NodeKey } from '../core/types.js';
+import { pathOf, POSTGRES_PATH_QUERY, POSTGRES_SCHEMA_QUERY, postgresSchema, sqliteSchema } from './db-schema.js';
 
 /** The database could not be read: exit 2, with a message that holds no password. */
 export class DatabaseError extends MigcheckError {}
@@ -24,6 +27,13 @@ export interface AppliedSource {
   applied: NodeKey[];
   /** showmigrations `--list` squash names (file input only). */
   squashes: NodeKey[];
+  /** The tables the database has, read in the same session (database input only). */
+  schema: DbSchema | null;
+}
+
+interface DatabaseRead {
+  applied: NodeKey[];
+  schema: DbSchema;
 }
 
 const QUERY = 'SELECT app, name FROM django_migrations';
@@ -33,7 +43,13 @@ function rows(values: Array<{ app: unknown; name: unknown }>): NodeKey[] {
   return values.map((r) => [String(r.app), String(r.name)] as const);
 }
 
-async function readPostgres(db: Extract<DatabaseUrl, { engine: 'postgresql' }>): Promise<NodeKey[]> {
+/** One round trip: a read-only transaction with the applied rows, the tables, and the search path. */
+const POSTGRES_READ = `BEGIN TRANSACTION READ ONLY; ${QUERY}; ${POSTGRES_SCHEMA_QUERY}; ${POSTGRES_PATH_QUERY}; COMMIT`;
+const POSTGRES_READ_SCHEMA = `ROLLBACK; BEGIN TRANSACTION READ ONLY; ${POSTGRES_SCHEMA_QUERY}; ${POSTGRES_PATH_QUERY}; COMMIT`;
+
+type PgResults = Array<{ rows: Array<Record<string, unknown>> }>;
+
+async function readPostgres(db: Extract<DatabaseUrl, { engine: 'postgresql' }>): Promise<DatabaseRead> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({
     connectionString: db.url,
@@ -41,18 +57,25 @@ async function readPostgres(db: Extract<DatabaseUrl, { engine: 'postgresql' }>):
     query_timeout: CONNECT_TIMEOUT_MS,
     application_name: 'migcheck',
     // No `options` startup parameter (e.g. default_transaction_read_only): PgBouncer refuses
-    // unknown startup parameters. The one statement sent is a SELECT.
+    // unknown startup parameters. The statements sent are SELECTs in a READ ONLY transaction.
   });
   // A dropped connection after the query must not crash the process.
   client.on('error', () => {});
+  const schemaOf = (tables: PgResults[number], path: PgResults[number]) =>
+    postgresSchema(tables.rows as never, pathOf(path.rows[0]?.path));
   try {
     await client.connect();
-    const result = await client.query<{ app: string; name: string }>(QUERY);
-    return rows(result.rows);
+    try {
+      const r = (await client.query(POSTGRES_READ)) as unknown as PgResults;
+      return { applied: rows(r[1].rows as Array<{ app: unknown; name: unknown }>), schema: schemaOf(r[2], r[3]) };
+    } catch (e) {
+      // 42P01 undefined_table: Django has never migrated this database, so nothing is applied.
+      if ((e as { code?: string }).code !== '42P01') throw e;
+      const r = (await client.query(POSTGRES_READ_SCHEMA)) as unknown as PgResults;
+      return { applied: [], schema: schemaOf(r[2], r[3]) };
+    }
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    // 42P01 undefined_table: Django has never migrated this database, so nothing is applied.
-    if (err.code === '42P01') return [];
     throw new DatabaseError(say.cannotRead(db.redacted, redactSecrets(describe(err), db.secrets)));
   } finally {
     await client.end().catch(() => {});
@@ -68,7 +91,7 @@ function describe(err: { code?: string; message?: string }): string {
   return message;
 }
 
-async function readSqlite(db: Extract<DatabaseUrl, { engine: 'sqlite' }>, cwd: string): Promise<NodeKey[]> {
+async function readSqlite(db: Extract<DatabaseUrl, { engine: 'sqlite' }>, cwd: string): Promise<DatabaseRead> {
   const file = path.resolve(cwd, db.path);
   if (!existsSync(file) || !statSync(file).isFile()) throw new DatabaseError(say.sqliteMissing(db.path));
   // sql.js reads the main file only: committed changes still in the write-ahead log would be missed.
@@ -86,10 +109,11 @@ async function readSqlite(db: Extract<DatabaseUrl, { engine: 'sqlite' }>, cwd: s
     throw new DatabaseError(say.cannotRead(db.redacted, (e as Error).message));
   }
   try {
+    const schema = sqliteSchema(database);
     const has = database.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'");
-    if (has.length === 0) return [];
+    if (has.length === 0) return { applied: [], schema };
     const [result] = database.exec(QUERY);
-    return (result?.values ?? []).map((r) => [String(r[0]), String(r[1])] as const);
+    return { applied: (result?.values ?? []).map((r) => [String(r[0]), String(r[1])] as const), schema };
   } catch (e) {
     throw new DatabaseError(say.cannotRead(db.redacted, (e as Error).message));
   } finally {
@@ -116,7 +140,7 @@ export async function readApplied(request: AppliedRequest): Promise<AppliedSourc
     }
     try {
       const parsed = parseAppliedFile(text);
-      return { label: request.applied, engine: null, format: parsed.format, applied: parsed.applied, squashes: parsed.squashes };
+      return { label: request.applied, engine: null, format: parsed.format, applied: parsed.applied, squashes: parsed.squashes, schema: null };
     } catch (e) {
       if (e instanceof AppliedFormatError) throw new DatabaseError(say.appliedFileFormat(request.applied, e.message));
       throw e;
@@ -132,8 +156,8 @@ export async function readApplied(request: AppliedRequest): Promise<AppliedSourc
     throw e;
   }
   try {
-    const applied = db.engine === 'postgresql' ? await readPostgres(db) : await readSqlite(db, request.cwd);
-    return { label: db.redacted, engine: db.engine, format: 'database', applied, squashes: [] };
+    const read = db.engine === 'postgresql' ? await readPostgres(db) : await readSqlite(db, request.cwd);
+    return { label: db.redacted, engine: db.engine, format: 'database', applied: read.applied, squashes: [], schema: read.schema };
   } catch (e) {
     if (e instanceof DatabaseError) throw e;
     // Anything else a driver threw: scrub it as well.

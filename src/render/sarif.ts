@@ -15,6 +15,7 @@ export const RULES: ReadonlyArray<{ id: string; level: 'error' | 'warning'; text
   { id: 'stale-lockfile', level: 'error', text: 'max_migration.txt disagrees with the migration graph.' },
   { id: 'applied-missing', level: 'error', text: 'The database applied a migration the code no longer has.' },
   { id: 'inconsistent-history', level: 'error', text: 'A migration is applied before its dependency.' },
+  { id: 'schema-conflict', level: 'error', text: "A pending migration meets the database's tables: what it creates exists, or what it changes is missing." },
 ];
 
 /** SARIF 2.1.0 for code scanning: one run, a rule per finding code, a result per finding. */
