@@ -460,3 +460,18 @@ export const rebaseMessages = {
   dryRun: () => 'Dry run: nothing was changed. The changes, as a diff:',
   done: (app: string, leaf: string) => `App '${app}' has one leaf again: ${leaf}. Review with \`git diff\` and \`git status\`, then commit.`,
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// The GitHub Action (action.yml, src/action.ts)
+
+export const actionMessages = {
+  summaryTitle: () => '## migcheck: Django migrations',
+  clean: (source: string) => `No migration problems in \`${source}\`.`,
+  counts: (errors: number, warnings: number) => `**${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}**`,
+  predicted: (target: string) => `Predicted merge with \`${target}\`.`,
+  noBase: () => 'no base branch to predict the merge with (not a pull request, and no `base` input): checked this commit only',
+  baseMissing: (ref: string) => `${ref} is not in this checkout even after \`git fetch\`: checked this commit only (check out with \`fetch-depth: 0\`)`,
+  branchesTitle: (target: string) => `### Every branch against \`${target}\``,
+  noBranchConflicts: () => 'No branch will conflict.',
+  badInput: (name: string, value: string, allowed: string) => `input ${name} is ${JSON.stringify(value)}: use ${allowed}`,
+} as const;

@@ -6,13 +6,14 @@
 // Installing costs npm installs and two tsc builds. `try-repo` installs into a store of its own
 // every time, so it is run once; the other runs share one PRE_COMMIT_HOME per pre-commit.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cleanEnv, djangoRepo, gitOk, gitRun, migration, modelFor, treePaths, type Run } from './hooks-support.js';
-import { git, PROJECT_ROOT, removeDir, tempDir, writeFiles } from './helpers/repo.js';
+import { projectCopy } from './helpers/project-copy.js';
+import { removeDir, tempDir, writeFiles } from './helpers/repo.js';
 
 const DEBIAN_PRE_COMMIT = '/usr/bin/pre-commit';
 const MISSING = "Debian's pre-commit is required: `apt-get install -y pre-commit` (bash .ci/run installs it)";
@@ -50,22 +51,8 @@ const project = tempDir('migcheck-project-');
 dirs.push(project);
 let rev = '';
 
-/**
- * The project as a user's pre-commit gets it: the files of this checkout (tracked, and new ones not
- * ignored: no node_modules, no dist), committed in a repository of their own.
- */
 function cleanCopy(): void {
-  const files = git(PROJECT_ROOT, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter(Boolean);
-  for (const file of new Set(files)) {
-    const from = join(PROJECT_ROOT, file);
-    if (!existsSync(from) || !statSync(from).isFile()) continue;
-    mkdirSync(dirname(join(project, file)), { recursive: true });
-    copyFileSync(from, join(project, file));
-  }
-  git(project, ['init', '-q', '-b', 'main']);
-  git(project, ['add', '-A']);
-  git(project, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--no-verify', '-m', 'migcheck']);
-  rev = git(project, ['rev-parse', 'HEAD']).trim();
+  rev = projectCopy(project);
 }
 
 /** What pre-commit (and git, for the hooks it installed) is given: its store, npm answering from its cache first. */
