@@ -97,7 +97,7 @@ export async function actionMain(env: Env, cwd: string, out: NodeJS.WritableStre
     const scan = await branches({ cwd, remote: true, targets: [target] });
     const conflicts = scan.findings.filter((f) => f.severity === 'error');
     outputs['branch-conflicts'] = String(conflicts.length);
-    summary += [m.branchesTitle(target), '', ...(conflicts.length ? conflicts.map((f) => `- ✖ ${cell(f.message)}`) : [m.noBranchConflicts()]), ''].join('\n');
+    summary += ['', m.branchesTitle(target), '', ...(conflicts.length ? conflicts.map((f) => `- ✖ ${cell(f.message)}`) : [m.noBranchConflicts()]), ''].join('\n');
     for (const f of conflicts) out.write(`::error title=${escapeProperty(`migcheck ${f.code}`)}::${escapeData(f.message)}\n`);
     failed ||= conflicts.length > 0;
   }

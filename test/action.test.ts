@@ -179,7 +179,7 @@ Action('a clean pull request passes with zero findings; SARIF when asked, and ev
   assert.is(sarif.version, '2.1.0');
   assert.equal(sarif.runs[0].results, []);
   assert.match(r.summary, /No migration problems/);
-  assert.match(r.summary, /### Every branch against `origin\/main`\n\nNo branch will conflict\./);
+  assert.match(r.summary, /\n\n### Every branch against `origin\/main`\n\nNo branch will conflict\./);
 });
 
 Action('fail: false reports the conflict without failing; a bad input fails with a clear message', () => {
