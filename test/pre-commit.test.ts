@@ -161,7 +161,7 @@ for (const pc of all) {
     gitOk(repo, ['add', SECOND_LEAF]);
     const r = gitWith(pc, home, repo, ['commit', '-q', '-m', 'second leaf']);
     assert.is(r.code, 0, r.out);
-    const merge = 'blog/migrations/0003_merge_20261123_1347.py';
+    const merge = 'blog/migrations/0003_merge_0002_blog_more_0002_blog_other.py';
     assert.ok(treePaths(repo).includes(merge), 'the merge migration is in the commit');
     assert.ok(treePaths(repo).includes(SECOND_LEAF));
     assert.is(gitOk(repo, ['status', '--porcelain']), '');
