@@ -1,5 +1,5 @@
 // npm's `prepare`: build dist/ with tsc, printing nothing unless it fails. When npm prepares this
-// repository as a git dependency of a global install (pre-commit 4.3 and newer install a hook with
+// repository as a git dependency of a global install (pre-commit 4.7 installs a hook with
 // `npm install -g git+file://…`), it installs no devDependencies in the clone first; then this
 // installs them (locally, without scripts, quietly) before building.
 import { execFileSync } from 'node:child_process';
