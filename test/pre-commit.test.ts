@@ -1,7 +1,8 @@
 // The pre-commit framework (pre-commit.com) for real. Debian's pre-commit (which `.ci/run`
 // installs) takes this project from a clean copy, installs it through `language: node` (npm pack,
 // npm install -g) and runs its hooks in a Django repository that has no package.json. When
-// `.ci/fetch-pre-commit` has unpacked a newer pre-commit, the same runs are made with it too.
+// `.ci/fetch-pre-commit` has unpacked a newer pre-commit and MIGCHECK_PRE_COMMIT_NEWER=1 is set,
+// the same runs are made with it too (one more install: minutes on a busy machine).
 //
 // Installing costs npm installs and two tsc builds. `try-repo` installs into a store of its own
 // every time, so it is run once; the other runs share one PRE_COMMIT_HOME per pre-commit.
@@ -26,10 +27,11 @@ interface PreCommit {
   pushStage: string;
 }
 
-/** Debian's, and a newer one unpacked by .ci/fetch-pre-commit. */
+/** Debian's, and with MIGCHECK_PRE_COMMIT_NEWER=1 those unpacked by .ci/fetch-pre-commit. */
 function preCommits(): PreCommit[] {
   const found: PreCommit[] = [];
   if (existsSync(DEBIAN_PRE_COMMIT)) found.push(describe([DEBIAN_PRE_COMMIT], {}));
+  if (process.env.MIGCHECK_PRE_COMMIT_NEWER !== '1') return found;
   const cache = process.env.MIGCHECK_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'migcheck');
   const unpacked = existsSync(cache) ? readdirSync(cache).filter((d) => d.startsWith('pre-commit-')) : [];
   for (const dir of unpacked.sort()) {
