@@ -729,3 +729,18 @@ export const configMessages = {
   usingVersion: (file: string, which: keyof typeof CONFIG_VERSION) => `${file} has conflict markers; using its version from ${CONFIG_VERSION[which]} until the conflict is resolved`,
   goingOnWithout: (file: string) => `${file} has conflict markers and no version of it reads as JSON; going on without it until the conflict is resolved`,
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// The GitHub Action (action.yml, src/action.ts)
+
+export const actionMessages = {
+  summaryTitle: () => '## migcheck: Django migrations',
+  clean: (source: string) => `No migration problems in \`${source}\`.`,
+  counts: (errors: number, warnings: number) => `**${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}**`,
+  predicted: (target: string) => `Predicted merge with \`${target}\`.`,
+  noBase: () => 'no base branch to predict the merge with (not a pull request, and no `base` input): checked this commit only',
+  baseMissing: (ref: string) => `${ref} is not in this checkout even after \`git fetch\`: checked this commit only (check out with \`fetch-depth: 0\`)`,
+  branchesTitle: (target: string) => `### Every branch against \`${target}\``,
+  noBranchConflicts: () => 'No branch will conflict.',
+  badInput: (name: string, value: string, allowed: string) => `input ${name} is ${JSON.stringify(value)}: use ${allowed}`,
+} as const;

@@ -56,7 +56,7 @@ interface Ctx {
 export async function hookMain(argv: readonly string[], io: Io, stdin: NodeJS.ReadableStream | undefined = process.stdin): Promise<number> {
   // Our switch and Husky's: skip before doing anything at all.
   if (io.env.MIGCHECK === '0' || io.env.HUSKY === '0') return 0;
-  const [name, ...args] = argv;
+  const [name, ...gitArgs] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     io.stderr.write(hookMessages.usage(HOOKS));
     return name === undefined ? 2 : 0;
@@ -66,10 +66,16 @@ export async function hookMain(argv: readonly string[], io: Io, stdin: NodeJS.Re
     io.stderr.write(`migcheck: ${hookMessages.unknownHook(name, HOOKS)}\n`);
     return 0;
   }
+  // Run by the pre-commit framework: git's arguments and stdin come from its PRE_COMMIT_* variables.
+  const framework = io.env.PRE_COMMIT === '1' ? (await import('./hook-framework.js')).frameworkRun(name, gitArgs, io.env) : null;
+  if (framework?.kind === 'other-stage') return 0;
+  const args = framework?.kind === 'framework' ? framework.args : gitArgs;
+  if (framework?.kind === 'framework') stdin = framework.stdin;
   let mode: OnConflict = 'block';
   // The one git process a commit that touches no migration costs: started first, so it runs while
   // the rest starts up.
-  const touches = name === 'pre-commit' || name === 'pre-merge-commit' ? stagedTouchesMigrations(io.cwd) : Promise.resolve(true);
+  const guardsCommit = (name === 'pre-commit' || name === 'pre-merge-commit') && !(framework?.kind === 'framework' && framework.wholeIndex);
+  const touches = guardsCommit ? stagedTouchesMigrations(io.cwd) : Promise.resolve(true);
   touches.catch(() => {});
   try {
     const info = await workTree(io.cwd, io.env);
