@@ -21,7 +21,7 @@ const M = (deps: string) => `from django.db import migrations\n\n\nclass Migrati
 test('npm pack ships dist, hooks and the README, and the tarball works in a new project', () => {
   const out = tempDir('migcheck-pack-');
   dirs.push(out);
-  const packed = run('npm', ['pack', '--json', '--pack-destination', out], PROJECT_ROOT);
+  const packed = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], PROJECT_ROOT);
   assert.is(packed.code, 0, packed.stderr);
   const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = info.files.map((f) => f.path);
