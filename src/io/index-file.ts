@@ -135,14 +135,20 @@ function parseIndex(data: Buffer, keep: (path: string) => boolean): Buffer | nul
 
 const MANAGE = Buffer.from('manage.py');
 const MIGRATIONS = Buffer.from('migrations');
+const APPS = Buffer.from('apps.py');
+const SETTINGS = Buffer.from('settings');
+const PY = Buffer.from('.py');
 
 /**
- * A `manage.py`, or a direct child of a folder whose name holds `migrations` (listing.ts's
- * relevantPath, on bytes).
+ * A `manage.py`, a direct child of a folder whose name holds `migrations` (listing.ts's
+ * relevantPath, on bytes), or what may be a layout file (`apps.py`, a `.py` with `settings` in its
+ * path: project-layout.ts's isLayoutFile decides).
  */
 function mayBeRelevant(name: Buffer): boolean {
   const slash = name.lastIndexOf(0x2f);
   if (name.length - slash - 1 === MANAGE.length && name.compare(MANAGE, 0, MANAGE.length, slash + 1) === 0) return true;
+  if (name.length - slash - 1 === APPS.length && name.compare(APPS, 0, APPS.length, slash + 1) === 0) return true;
+  if (name.length > PY.length && name.compare(PY, 0, PY.length, name.length - PY.length) === 0 && name.includes(SETTINGS)) return true;
   if (slash < MIGRATIONS.length) return false;
   const at = name.lastIndexOf(MIGRATIONS, slash - MIGRATIONS.length);
   return at >= 0 && name.lastIndexOf(0x2f, slash - 1) < at;

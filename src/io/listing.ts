@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_EXCLUDE, pathMatcher } from '../core/glob.js';
 import { findMigrationDirs, type MigrationsDir } from '../core/layout.js';
-import { EMPTY_LAYOUT, type Layout } from '../core/project-layout.js';
+import { EMPTY_LAYOUT, isLayoutFile, type Layout } from '../core/project-layout.js';
 import { compareStrings } from '../core/order.js';
 import type { ParsedMigration } from '../core/types.js';
 import type { ParseCache } from './cache.js';
@@ -147,9 +147,13 @@ interface Listed {
 
 /** The layout files of the index (`git ls-files`): path -> blob id. */
 async function indexLayoutFiles(root: string): Promise<Map<string, string>> {
-  const raw = (await git(['ls-files', '-s', '-z', '--full-name', '--', ...LAYOUT_PATHSPEC], { cwd: root })).stdout;
+  return layoutOfIndex((await git(['ls-files', '-s', '-z', '--full-name', '--', ...LAYOUT_PATHSPEC], { cwd: root })).stdout);
+}
+
+/** The layout files among raw `ls-files -s -z` entries: path -> blob id. */
+function layoutOfIndex(raw: Buffer): Map<string, string> {
   const out = new Map<string, string>();
-  for (const e of parseIndex(raw)) if (regular(e.mode) && (e.stage === 0 || e.stage === 2)) out.set(e.path, e.oid);
+  for (const e of parseIndex(raw)) if (regular(e.mode) && (e.stage === 0 || e.stage === 2) && isLayoutFile(e.path)) out.set(e.path, e.oid);
   return layoutEntries(out);
 }
 
@@ -173,7 +177,7 @@ function listIndex(raw: Buffer): Listed {
     fingerprint: sha1(['index', raw]),
     files: () => {
       const files = new Map<string, string>();
-      for (const [p, e] of indexFiles(parseIndex(raw))) if (regular(e.mode)) files.set(p, e.oid);
+      for (const [p, e] of indexFiles(parseIndex(raw))) if (regular(e.mode) && relevantPath(p)) files.set(p, e.oid);
       return files;
     },
     contents: new Map(),
@@ -257,11 +261,17 @@ export async function listState(
   } else if (spec.kind === 'index') {
     // The index file itself, when it can be read with certainty; else git's listing of it (the
     // same bytes either way).
-    const direct = repo ? readRepositoryIndex(repo.gitDir, repo.commonDir, relevantPath) : null;
-    const [raw, head] = await Promise.all([direct ?? lsRelevantRaw(root), withCommit ? headCommit(root) : null]);
+    // Read directly, the one pass takes the layout files too: a cached pre-commit check then starts
+    // no git process at all.
+    const direct = repo ? readRepositoryIndex(repo.gitDir, repo.commonDir, (p) => relevantPath(p) || isLayoutFile(p)) : null;
+    const [raw, head, fromGit] = await Promise.all([
+      direct ?? lsRelevantRaw(root),
+      withCommit ? headCommit(root) : null,
+      direct ? null : indexLayoutFiles(root),
+    ]);
     listed = listIndex(raw);
     commit = head;
-    layoutFiles = await indexLayoutFiles(root);
+    layoutFiles = fromGit ?? layoutOfIndex(raw);
   } else {
     let tracked: Map<string, string>;
     let untracked: string[];
