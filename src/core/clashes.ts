@@ -12,7 +12,7 @@
  */
 import { deployMessages, opsMessages } from '../messages.js';
 import type { Finding } from './findings.js';
-import type { Graph, GraphNode } from './graph.js';
+import { reachable, type Graph, type GraphNode } from './graph.js';
 import { clashSeverity, findClashes, type Clash, type SideMigration } from './clash-rules.js';
 import { irreversibleSteps } from './ops.js';
 import { compareStrings } from './order.js';
@@ -31,15 +31,7 @@ export interface ClashFinding extends Finding {
  * ancestors through any app.
  */
 function lineage(leaf: GraphNode): Set<GraphNode> {
-  const seen = new Set<GraphNode>();
-  const stack = [leaf];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...n.parents);
-  }
-  return new Set([...seen].filter((n) => n.app === leaf.app && n.migration));
+  return new Set([...reachable(leaf, 'parents')].filter((n) => n.app === leaf.app && n.migration));
 }
 
 /** The migrations of `mine` that are not in `theirs`, in plan order. */

@@ -6,7 +6,7 @@
  */
 import { messages } from '../messages.js';
 import { leadingNumber, type Finding } from './findings.js';
-import type { Graph, GraphNode, MigrationInput } from './graph.js';
+import { reachable, type Graph, type MigrationInput } from './graph.js';
 import { compareStrings } from './order.js';
 
 function duplicateFinding(app: string, group: readonly MigrationInput[], message: string, hint: string): Finding {
@@ -27,19 +27,6 @@ function numberGroups(migrations: readonly MigrationInput[]): MigrationInput[][]
   return [...groups.values()].filter((g) => g.length > 1).map((g) => [...g].sort((a, b) => compareStrings(a.name, b.name)));
 }
 
-/** A node and everything that depends on it, in any app. */
-function descendants(node: GraphNode): Set<GraphNode> {
-  const seen = new Set<GraphNode>();
-  const stack = [node];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...n.children);
-  }
-  return seen;
-}
-
 /**
  * Groups of migrations that share a number and that no migration of the app joins yet: two of them
  * with no common descendant in the app (one that descends from the other is joined too). `all`
@@ -52,7 +39,7 @@ export function duplicateNumbers(graph: Graph, app: string, migrations: readonly
     if (!all) {
       const below = members.map((m) => {
         const node = graph.get(app, m.name);
-        return new Set([...(node ? descendants(node) : [])].filter((n) => n.app === app));
+        return new Set([...(node ? reachable(node, 'children') : [])].filter((n) => n.app === app));
       });
       const joined = (i: number, j: number) => [...below[i]].some((n) => below[j].has(n));
       const open = new Set<number>();

@@ -184,6 +184,19 @@ function iterativeDfs(target: GraphNode, next: (n: GraphNode) => Set<GraphNode>)
   return plan;
 }
 
+/** A node and every node reached from it through `edge` (its parents or its children), in any app. */
+export function reachable(node: GraphNode, edge: 'parents' | 'children'): Set<GraphNode> {
+  const seen = new Set<GraphNode>();
+  const stack = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...n[edge]);
+  }
+  return seen;
+}
+
 /** `(app, name)` order without building the tuples: sorting is on every hot path. */
 export function compareNodes(a: GraphNode, b: GraphNode): number {
   return compareStrings(a.app, b.app) || compareStrings(a.name, b.name);
